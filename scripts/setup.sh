@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up a checkout on Debian 12: the system packages Rampart and its tests use, the npm
+# dependencies (native ones built from source), and the compiled JavaScript. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  nftables iproute2 openssh-server openssh-client sshpass rsyslog systemd-journal-remote
+  fail2ban sshguard lynis ssh-audit sqlite3 procps psmisc netcat-openbsd curl
+  chromium util-linux passwd sudo python3 make g++
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d (when present) keeps the installed daemons from starting on this host.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build

@@ -1,0 +1,8 @@
+import { ExitCode } from "../../core/errors/rampart-error.js";
+import type { CliIo } from "../cli-io.js";
+
+// Placeholder until the capability lands; says so honestly instead of pretending.
+export async function banCommand(_argv: readonly string[], io: CliIo): Promise<number> {
+  io.stderr.write("rampart: \"ban\" is not implemented yet\n");
+  return ExitCode.usage;
+}
