@@ -1,8 +1,233 @@
-import { ExitCode } from "../../core/errors/rampart-error.js";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { formatProblem } from "../../core/errors/problem.js";
+import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
+import { builtinFilterDir } from "../../adapters/filter/load-line-filter.js";
+import { readLineBatches } from "../../adapters/logs/read-lines.js";
+import { GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
 import type { CliIo } from "../cli-io.js";
 
-// Placeholder until the capability lands; says so honestly instead of pretending.
-export async function filterCommand(_argv: readonly string[], io: CliIo): Promise<number> {
-  io.stderr.write("rampart: \"filter\" is not implemented yet\n");
+const USAGE = `Usage:
+  rampart filter test LOG FILTER [--filter-dir DIR] [--json] [--line-budget MS]
+  rampart filter list [--filter-dir DIR]
+
+Runs a Fail2Ban-compatible filter over a log, like fail2ban-regex, only much faster.
+  LOG     a log file, or - for standard input
+  FILTER  a built-in filter name, a path to a .conf, or name[key=value, ...] (e.g. sshd[mode=aggressive])
+Options:
+  --filter-dir DIR   where named filters resolve (e.g. /etc/fail2ban/filter.d); default: built-ins
+  --json             print one JSON object per failure: {"ip", "time", "line", "user"}
+  --line-budget MS   longest time one line may take in the regexes (default 10); slower lines are skipped and reported
+Exit status: 0 done, 2 usage error or invalid filter (all problems are printed with file:line:col).
+`;
+
+export async function filterCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "test") return filterTest(rest, io);
+  if (sub === "list") return filterList(rest, io);
+  if (sub === "--help" || sub === "-h") {
+    io.stdout.write(USAGE);
+    return ExitCode.ok;
+  }
+  io.stderr.write(sub === undefined ? USAGE : `rampart filter: unknown subcommand "${sub}"\n\n${USAGE}`);
   return ExitCode.usage;
+}
+
+function parse(argv: readonly string[], io: CliIo) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        "filter-dir": { type: "string" },
+        json: { type: "boolean", default: false },
+        "line-budget": { type: "string" },
+        config: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    io.stderr.write(`rampart filter: ${(error as Error).message}\n\n${USAGE}`);
+    return undefined;
+  }
+}
+
+async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parse(argv, io);
+  if (!args) return ExitCode.usage;
+  if (args.values.help) {
+    io.stdout.write(USAGE);
+    return ExitCode.ok;
+  }
+  const [log, filterSpec, ...extra] = args.positionals;
+  if (log === undefined || filterSpec === undefined || extra.length > 0) {
+    io.stderr.write(`rampart filter test: expected LOG and FILTER\n\n${USAGE}`);
+    return ExitCode.usage;
+  }
+  const budgetText = args.values["line-budget"];
+  const lineBudgetMs = budgetText === undefined ? 10 : Number(budgetText);
+  if (!Number.isFinite(lineBudgetMs) || lineBudgetMs <= 0) {
+    io.stderr.write(`rampart filter test: invalid --line-budget "${budgetText}" (milliseconds > 0)\n`);
+    return ExitCode.usage;
+  }
+  const json = args.values.json;
+  const abandoned: { line: number; length: number }[] = [];
+  let matcher: GuardedMatcher;
+  try {
+    matcher = await GuardedMatcher.start([{ spec: filterSpec, filterDir: args.values["filter-dir"] }], {
+      lineBudgetMs,
+      onLineAbandoned: (line, text) => abandoned.push({ line, length: text.length }),
+    });
+  } catch (error) {
+    if (error instanceof RampartError && error.problems.length > 0) {
+      io.stderr.write(`rampart filter test: cannot load filter "${filterSpec}":\n`);
+      for (const p of error.problems) io.stderr.write(`  ${formatProblem(p)}\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+
+  const started = performance.now();
+  const totals = { lines: 0, matched: 0, ignored: 0, missed: 0, prefMatched: 0, failures: 0 };
+  const progress = progressReporter(io, log);
+  try {
+    const input = log === "-" ? io.stdin : log;
+    let pending: Promise<void> = Promise.resolve();
+    for await (const batch of readLineBatches(input, { onBytes: progress.bytes })) {
+      // fail2ban-regex skips comment and empty lines.
+      const texts: string[] = [];
+      const numbers: number[] = [];
+      for (const line of batch) {
+        if (line.text === "" || line.text.startsWith("#")) continue;
+        texts.push(line.text);
+        numbers.push(line.number);
+      }
+      totals.lines += texts.length;
+      const result = matcher.match({ texts, numbers }, Date.now() / 1000);
+      // Keep one batch in flight while the next is read and split on this thread.
+      await pending;
+      pending = result.then((r) => {
+        const counts = r.counts[0];
+        if (counts) {
+          totals.matched += counts.matched;
+          totals.ignored += counts.ignored;
+          totals.missed += counts.missed;
+          totals.prefMatched += counts.prefMatched;
+        }
+        const failures = r.failures[0] ?? [];
+        totals.failures += failures.length;
+        if (json && failures.length > 0) {
+          let out = "";
+          for (const f of failures) out += `${JSON.stringify({ ip: f.id, time: f.time, line: f.line, user: f.user })}\n`;
+          io.stdout.write(out);
+        }
+        progress.lines(totals.lines);
+      });
+    }
+    await pending;
+  } catch (error) {
+    await matcher.close();
+    progress.done();
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "EACCES") {
+      io.stderr.write(`rampart filter test: cannot read log "${log}": ${(error as Error).message}\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  progress.done();
+  const elapsed = (performance.now() - started) / 1000;
+  for (const a of abandoned) {
+    io.stderr.write(`rampart filter test: line ${a.line} (${a.length} characters) exceeded the ${lineBudgetMs} ms budget and was skipped\n`);
+  }
+  if (!json) {
+    const stats = await matcher.stats();
+    io.stdout.write(renderSummary(log, filterSpec, args.values["filter-dir"], stats.filters[0], totals, elapsed, abandoned.length));
+  }
+  await matcher.close();
+  return ExitCode.ok;
+}
+
+function renderSummary(
+  log: string,
+  filterSpec: string,
+  filterDir: string | undefined,
+  filter: { name: string; prefregex: string | undefined; failregex: readonly { source: string; hits: number }[]; ignoreregex: readonly { source: string; hits: number }[] } | undefined,
+  totals: { lines: number; matched: number; ignored: number; missed: number; prefMatched: number; failures: number },
+  elapsed: number,
+  abandoned: number,
+): string {
+  const out: string[] = [];
+  out.push("Running tests", "=============", "");
+  out.push(`Use   failregex filter : ${filterSpec}${filterDir ? `, filter dir: ${filterDir}` : " (built-in)"}`);
+  out.push(`Use         log file   : ${log === "-" ? "standard input" : log}`, "", "Results", "=======", "");
+  if (filter?.prefregex !== undefined) out.push(`Prefregex: ${totals.prefMatched} total`, `|  ${filter.prefregex}`, "`-", "");
+  const fail = filter?.failregex ?? [];
+  out.push(`Failregex: ${fail.reduce((n, r) => n + r.hits, 0)} total`, "|-  #) [# of hits] regular expression");
+  fail.forEach((r, i) => out.push(`|  ${String(i + 1).padStart(2)}) [${r.hits}] ${r.source}`));
+  out.push("`-", "");
+  const ignore = filter?.ignoreregex ?? [];
+  out.push(`Ignoreregex: ${ignore.reduce((n, r) => n + r.hits, 0)} total`);
+  if (ignore.length > 0) {
+    out.push("|-  #) [# of hits] regular expression");
+    ignore.forEach((r, i) => out.push(`|  ${String(i + 1).padStart(2)}) [${r.hits}] ${r.source}`));
+    out.push("`-");
+  }
+  out.push("");
+  out.push(
+    `Lines: ${totals.lines} lines, ${totals.ignored} ignored, ${totals.matched} matched, ${totals.missed} missed${abandoned > 0 ? `, ${abandoned} over time budget` : ""}`,
+  );
+  const rate = elapsed > 0 ? Math.round(totals.lines / elapsed) : totals.lines;
+  out.push(`[processed in ${elapsed.toFixed(3)} sec, ${rate.toLocaleString("en-US")} lines/s]`, "");
+  return out.join("\n");
+}
+
+/** A one-line progress indicator on stderr, only when stderr is a terminal. */
+function progressReporter(io: CliIo, log: string) {
+  let total = 0;
+  if (io.stderr.isTTY && log !== "-") {
+    try {
+      total = statSync(log).size;
+    } catch {}
+  }
+  const enabled = io.stderr.isTTY === true;
+  let bytes = 0;
+  let lastDraw = 0;
+  const started = performance.now();
+  return {
+    bytes(n: number) {
+      bytes += n;
+    },
+    lines(lines: number) {
+      if (!enabled) return;
+      const now = performance.now();
+      if (now - lastDraw < 200) return;
+      lastDraw = now;
+      const rate = Math.round(lines / ((now - started) / 1000));
+      const percent = total > 0 ? `${((100 * bytes) / total).toFixed(0)}% ` : "";
+      io.stderr.write(`\r${percent}${(bytes / 1048576).toFixed(1)} MiB, ${lines.toLocaleString("en-US")} lines, ${rate.toLocaleString("en-US")} lines/s   `);
+    },
+    done() {
+      if (enabled && lastDraw > 0) io.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+async function filterList(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parse(argv, io);
+  if (!args) return ExitCode.usage;
+  const dir = args.values["filter-dir"] ?? builtinFilterDir();
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".conf") && !n.includes("common")).sort();
+  } catch (error) {
+    io.stderr.write(`rampart filter list: cannot read "${dir}": ${(error as Error).message}\n`);
+    return ExitCode.usage;
+  }
+  for (const name of names) {
+    const text = readFileSync(join(dir, name), "utf8");
+    const description = /^#\s*(.+)$/m.exec(text)?.[1]?.trim() ?? "";
+    io.stdout.write(`${basename(name, ".conf").padEnd(22)} ${description}\n`);
+  }
+  return ExitCode.ok;
 }

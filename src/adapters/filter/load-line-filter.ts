@@ -1,0 +1,90 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createDateDetector } from "../../core/date/date-detector.js";
+import { type Problem, type Result, problem } from "../../core/errors/problem.js";
+import { type FilterDefinition, loadFilterDefinition, parseFilterSpec } from "../../core/filter/config/filter-definition.js";
+import { FilterRegex } from "../../core/filter/fail-regex.js";
+import type { UseDns } from "../../core/filter/host-tags.js";
+import { LogFilter } from "../../core/filter/log-filter.js";
+import { NodeFilterFiles } from "../filter-files/node-filter-files.js";
+
+export interface LoadFilterOptions {
+  /** Where named filters resolve (e.g. /etc/fail2ban/filter.d); default: Rampart's built-ins. */
+  readonly filterDir?: string | undefined;
+  /** Overrides the built-in filter folder (tests, packaging). */
+  readonly builtinDir?: string | undefined;
+  /** "journal" when lines come from journald (selects the filters' journal variants). */
+  readonly logtype?: "file" | "journal" | undefined;
+}
+
+/** The `filters/` folder shipped with Rampart, found relative to this module (src or dist). */
+export function builtinFilterDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "filters");
+    if (existsSync(join(candidate, "sshd.conf"))) return candidate;
+    dir = dirname(dir);
+  }
+  return resolve("filters");
+}
+
+/**
+ * Loads a filter named like fail2ban-regex's FILTER argument — a name, a path to a .conf, or
+ * `name[key=value, …]` — and compiles it. Every problem (file, interpolation, regex) comes back
+ * at once with its position.
+ */
+export function loadLineFilter(spec: string, options: LoadFilterOptions = {}): Result<LogFilter> {
+  const parsed = parseFilterSpec(spec);
+  if (!parsed.ok) return parsed;
+  const filterOptions = { ...parsed.value.options };
+  if (options.logtype && filterOptions.logtype === undefined) filterOptions.logtype = options.logtype;
+  const filterDir = options.filterDir ?? options.builtinDir ?? builtinFilterDir();
+  const definition = loadFilterDefinition({ name: parsed.value.name, options: filterOptions, filterDir }, new NodeFilterFiles());
+  if (!definition.ok) return definition;
+  return compileFilterDefinition(definition.value);
+}
+
+export function compileFilterDefinition(def: FilterDefinition): Result<LogFilter> {
+  const problems: Problem[] = [];
+  const useDns = (def.options.usedns as UseDns | undefined) ?? "warn";
+  const multiline = def.maxlines > 1;
+  const compile = (source: { text: string; at: Problem["at"] }, kind: string): FilterRegex | undefined => {
+    const result = FilterRegex.compile(source.text, { useDns, multiline });
+    if (result.ok) return result.value;
+    for (const p of result.problems) {
+      problems.push(problem(p.code, `Invalid ${kind} ${JSON.stringify(source.text)}: ${p.message}`, source.at));
+    }
+    return undefined;
+  };
+  const prefRegex = def.prefregex ? compile(def.prefregex, "prefregex") : undefined;
+  const failRegexes: FilterRegex[] = [];
+  for (const source of def.failregex) {
+    const regex = compile(source, "failregex");
+    if (!regex) continue;
+    if (!regex.hasFailureIdGroup() && !prefRegex?.hasFailureIdGroup()) {
+      problems.push(
+        problem("filter.no-failure-id", `No failure-id group (<HOST>, <ADDR>, <F-ID>…) in failregex ${JSON.stringify(source.text)}`, source.at),
+      );
+      continue;
+    }
+    failRegexes.push(regex);
+  }
+  const ignoreRegexes: FilterRegex[] = [];
+  for (const source of def.ignoreregex) {
+    const regex = compile(source, "ignoreregex");
+    if (regex) ignoreRegexes.push(regex);
+  }
+  if (def.failregex.length === 0) {
+    problems.push(problem("filter.no-failregex", `Filter "${def.name}" defines no failregex`, { file: def.file, line: 1, col: 1 }));
+  }
+  const detector = createDateDetector({ datepattern: def.datepattern, logTimeZone: def.options.logtimezone });
+  if (!detector.ok) {
+    for (const p of detector.problems) problems.push(problem(p.code, `Invalid datepattern: ${p.message}`, p.at ?? { file: def.file, line: 1, col: 1 }));
+  }
+  if (problems.length > 0 || !detector.ok) return { ok: false, problems };
+  return {
+    ok: true,
+    value: new LogFilter({ name: def.name, prefRegex, failRegexes, ignoreRegexes, maxLines: def.maxlines, dateDetector: detector.value, useDns }),
+  };
+}

@@ -1,0 +1,214 @@
+import { Worker } from "node:worker_threads";
+import type { Problem } from "../../core/errors/problem.js";
+import { RampartError } from "../../core/errors/rampart-error.js";
+import type { LogFailure } from "../../core/filter/log-failure.js";
+import {
+  type BatchReply,
+  type BatchRequest,
+  type FilterRequest,
+  PROGRESS_DONE,
+  PROGRESS_INDEX,
+  type StatsReply,
+  type WorkerReply,
+} from "./matcher-protocol.js";
+
+export interface MatcherOptions {
+  /** Longest time one line may spend in the regexes before it is abandoned (ms). */
+  readonly lineBudgetMs?: number;
+  /** Lines longer than this are matched on their first `maxLineLength` characters. */
+  readonly maxLineLength?: number;
+  /** Told about every abandoned line. */
+  readonly onLineAbandoned?: (line: number, text: string) => void;
+}
+
+export interface MatchInput {
+  readonly texts: readonly string[];
+  readonly numbers: readonly number[];
+  readonly times?: readonly (number | undefined)[] | undefined;
+  readonly filters?: readonly number[] | undefined;
+}
+
+export interface MatchResult {
+  readonly failures: readonly (readonly LogFailure[])[];
+  readonly counts: BatchReply["counts"];
+  /** Line numbers abandoned because they exceeded the time budget. */
+  readonly abandoned: readonly number[];
+}
+
+const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
+
+/**
+ * Runs filters in a worker thread and bounds the time any one line may take: a watchdog on this
+ * thread terminates the worker when a line exceeds `lineBudgetMs`, records the line as abandoned
+ * and resumes with a fresh worker at the next line. A backtracking regex (ReDoS) therefore costs
+ * at most the budget plus a worker restart, never a hung guard. Per-filter state (multi-line
+ * merging) is lost on such a restart; that is the price of a hard bound.
+ */
+export class GuardedMatcher {
+  private worker: Worker | undefined;
+  private readonly progress = new Int32Array(new SharedArrayBuffer(8));
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  readonly abandonedTotal: number[] = [];
+
+  private constructor(
+    private readonly filters: readonly FilterRequest[],
+    private readonly options: {
+      lineBudgetMs: number;
+      maxLineLength: number;
+      onLineAbandoned: ((line: number, text: string) => void) | undefined;
+    },
+  ) {}
+
+  /** Starts the worker and loads the filters; rejects with every filter problem at once. */
+  static async start(filters: readonly FilterRequest[], options: MatcherOptions = {}): Promise<GuardedMatcher> {
+    const matcher = new GuardedMatcher(filters, {
+      lineBudgetMs: options.lineBudgetMs ?? 10,
+      maxLineLength: options.maxLineLength ?? 65536,
+      onLineAbandoned: options.onLineAbandoned,
+    });
+    await matcher.spawn();
+    return matcher;
+  }
+
+  private async spawn(): Promise<void> {
+    const worker = new Worker(WORKER_URL, {
+      workerData: { filters: this.filters, progress: this.progress.buffer, maxLineLength: this.options.maxLineLength },
+    });
+    const first = await new Promise<WorkerReply>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    if (first.type === "error") {
+      await worker.terminate();
+      throw new RampartError("filter.invalid", "Cannot load filter", { problems: first.problems as Problem[], exitCode: 2 });
+    }
+    worker.unref();
+    this.worker = worker;
+  }
+
+  /** Matches one batch; batches are processed strictly in submission order. */
+  match(input: MatchInput, now: number): Promise<MatchResult> {
+    const run = this.queue.then(() => this.runBatch(input, now));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runBatch(input: MatchInput, now: number): Promise<MatchResult> {
+    const abandoned: number[] = [];
+    const failures: LogFailure[][] = [];
+    const counts: { matched: number; ignored: number; missed: number; prefMatched: number }[] = [];
+    const accumulate = (reply: BatchReply) => {
+      reply.failures.forEach((f, k) => {
+        (failures[k] ??= []).push(...f);
+      });
+      reply.counts.forEach((c, k) => {
+        const total = (counts[k] ??= { matched: 0, ignored: 0, missed: 0, prefMatched: 0 });
+        total.matched += c.matched;
+        total.ignored += c.ignored;
+        total.missed += c.missed;
+        total.prefMatched += c.prefMatched;
+      });
+    };
+    let resumeAt = 0;
+    for (;;) {
+      const request: BatchRequest = {
+        type: "batch",
+        id: this.nextId++,
+        filters: input.filters,
+        texts: input.texts,
+        numbers: input.numbers,
+        times: input.times,
+        now,
+        resumeAt,
+      };
+      const outcome = await this.send(request);
+      if (outcome.kind === "reply") {
+        accumulate(outcome.reply);
+        return { failures, counts, abandoned };
+      }
+      // Timed out on line `outcome.index`: results of this attempt are lost, so lines before it
+      // are matched again by the fresh worker, then the hostile line is skipped.
+      const number = input.numbers[outcome.index] ?? 0;
+      abandoned.push(number);
+      this.abandonedTotal.push(number);
+      this.options.onLineAbandoned?.(number, input.texts[outcome.index] ?? "");
+      await this.spawn();
+      const before = await this.send({ ...request, id: this.nextId++, texts: input.texts.slice(0, outcome.index), numbers: input.numbers.slice(0, outcome.index), times: input.times?.slice(0, outcome.index), resumeAt });
+      if (before.kind === "reply") accumulate(before.reply);
+      resumeAt = outcome.index + 1;
+      if (resumeAt >= input.texts.length) return { failures, counts, abandoned };
+    }
+  }
+
+  private send(request: BatchRequest): Promise<{ kind: "reply"; reply: BatchReply } | { kind: "timeout"; index: number }> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new RampartError("matcher.stopped", "The matcher is stopped"));
+    return new Promise((resolve, reject) => {
+      Atomics.store(this.progress, PROGRESS_INDEX, -1);
+      let lastDone = Atomics.load(this.progress, PROGRESS_DONE);
+      let lastIndex = -1;
+      let since = performance.now();
+      const budget = this.options.lineBudgetMs;
+      const timer = setInterval(
+        () => {
+          const done = Atomics.load(this.progress, PROGRESS_DONE);
+          const index = Atomics.load(this.progress, PROGRESS_INDEX);
+          const now = performance.now();
+          if (done !== lastDone || index !== lastIndex || index < 0) {
+            lastDone = done;
+            lastIndex = index;
+            since = now;
+            return;
+          }
+          if (now - since < budget) return;
+          cleanup();
+          this.worker = undefined;
+          void worker.terminate();
+          resolve({ kind: "timeout", index });
+        },
+        Math.max(1, Math.floor(budget / 4)),
+      );
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.type !== "batch" || reply.id !== request.id) return;
+        cleanup();
+        resolve({ kind: "reply", reply });
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(new RampartError("matcher.crashed", "The matcher worker failed", { cause: error }));
+      };
+      const cleanup = () => {
+        clearInterval(timer);
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.postMessage(request);
+    });
+  }
+
+  /** The filters' regexes with their hit counts (since the last worker start). */
+  async stats(): Promise<StatsReply> {
+    await this.queue;
+    const worker = this.worker;
+    if (!worker) throw new RampartError("matcher.stopped", "The matcher is stopped");
+    return new Promise((resolve) => {
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.type !== "stats") return;
+        worker.off("message", onMessage);
+        resolve(reply);
+      };
+      worker.on("message", onMessage);
+      worker.postMessage({ type: "stats" });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+  }
+}

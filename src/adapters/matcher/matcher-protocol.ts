@@ -1,0 +1,55 @@
+import type { Problem } from "../../core/errors/problem.js";
+import type { LogFailure } from "../../core/filter/log-failure.js";
+
+/** What the matcher worker is asked to load: one entry per filter (jail). */
+export interface FilterRequest {
+  readonly spec: string;
+  readonly filterDir?: string | undefined;
+  readonly builtinDir?: string | undefined;
+  readonly logtype?: "file" | "journal" | undefined;
+}
+
+export interface BatchRequest {
+  readonly type: "batch";
+  readonly id: number;
+  /** Which filters see these lines (indexes into the init list); all when absent. */
+  readonly filters?: readonly number[] | undefined;
+  readonly texts: readonly string[];
+  readonly numbers: readonly number[];
+  /** Journal entry times (epoch seconds); when present the date is not parsed from the text. */
+  readonly times?: readonly (number | undefined)[] | undefined;
+  readonly now: number;
+  /** Skip the first N lines of this batch (already handled before a worker restart). */
+  readonly resumeAt: number;
+}
+
+export type LineOutcome = "matched" | "ignored" | "missed";
+
+export interface BatchReply {
+  readonly type: "batch";
+  readonly id: number;
+  /** failures[k] are those of filter k (in request order), in line order. */
+  readonly failures: readonly (readonly LogFailure[])[];
+  /** Per filter: counts of this batch's lines by outcome, and prefregex hits. */
+  readonly counts: readonly { matched: number; ignored: number; missed: number; prefMatched: number }[];
+}
+
+export interface StatsReply {
+  readonly type: "stats";
+  readonly filters: readonly {
+    readonly name: string;
+    readonly prefregex: string | undefined;
+    readonly failregex: readonly { readonly source: string; readonly hits: number }[];
+    readonly ignoreregex: readonly { readonly source: string; readonly hits: number }[];
+  }[];
+}
+
+export type WorkerReply =
+  | { readonly type: "ready" }
+  | { readonly type: "error"; readonly problems: readonly Problem[] }
+  | BatchReply
+  | StatsReply;
+
+/** Shared progress cells: [0] = index of the line in progress (-1 idle), [1] = lines done. */
+export const PROGRESS_INDEX = 0;
+export const PROGRESS_DONE = 1;

@@ -1,0 +1,141 @@
+import { compilePythonRegex } from "../regex/translate-python-regex.js";
+import type { Result } from "../errors/problem.js";
+import { globalFlagsToScoped, resolveHostTags, type UseDns } from "./host-tags.js";
+
+/** A log line split around its timestamp: [before date, date text, after date] (filter.py "tupleLine"). */
+export type TupleLine = readonly [string, string, string];
+
+export type Groups = Record<string, string | undefined>;
+
+/** One successful search: captured groups by Python name, and how the buffer's lines split. */
+export interface RegexHit {
+  readonly groups: Groups;
+  readonly matchedLines: readonly TupleLine[];
+  readonly unmatchedLines: readonly TupleLine[];
+}
+
+const COMPLEX_NAME = /^(alt_|tuple_)(.*?)(?:_\d+)?$/;
+const FAILURE_ID_PRESENTS = ["fid", "ip4", "ip6", "dns", "mlfid"];
+
+/** fail2ban's `"\n".join(...) + "\n"` buffer over the text without dates. */
+export function tupleLinesBuffer(lines: readonly TupleLine[]): string {
+  let out = "";
+  for (const [before, , after] of lines) out += `${before}${after}\n`;
+  return out;
+}
+
+/**
+ * A compiled filter regex (failregex, ignoreregex or prefregex) with fail2ban's search
+ * semantics (server/failregex.py `Regex`): search anywhere, alt_/tuple_ group merging, and the
+ * matched/unmatched line bookkeeping that multi-line buffers need.
+ */
+export class FilterRegex {
+  readonly source: string;
+  readonly expanded: string;
+  readonly groupNames: ReadonlySet<string>;
+  private readonly regex: RegExp;
+  private readonly jsToPython: readonly (readonly [string, string])[];
+  private readonly altValues: readonly (readonly [string, string])[];
+  private readonly hasSkipLines: boolean;
+
+  private constructor(source: string, expanded: string, regex: RegExp, groupNames: ReadonlyMap<string, string>) {
+    this.source = source;
+    this.expanded = expanded;
+    this.regex = regex;
+    this.jsToPython = [...groupNames.entries()];
+    this.groupNames = new Set(groupNames.values());
+    const alt: [string, string][] = [];
+    for (const name of this.groupNames) {
+      if (name.length <= 4) continue;
+      const m = COMPLEX_NAME.exec(name);
+      if (m && m[1] === "alt_") alt.push([name, mapName(m[2] ?? "")]);
+    }
+    this.altValues = alt.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.hasSkipLines = [...this.groupNames].some((n) => n.startsWith("skiplines"));
+  }
+
+  static compile(source: string, options: { useDns: UseDns; multiline: boolean }): Result<FilterRegex> {
+    const expanded = globalFlagsToScoped(resolveHostTags(source, options.useDns));
+    if (expanded.trim() === "") {
+      return { ok: false, problems: [{ code: "filter.empty-regex", message: "Cannot add empty regex" }] };
+    }
+    const compiled = compilePythonRegex(expanded, { multiline: options.multiline });
+    if (!compiled.ok) return compiled;
+    return { ok: true, value: new FilterRegex(source, expanded, compiled.value.regex, compiled.value.groupNames) };
+  }
+
+  /** fail2ban requires a failure-id group in the failregex or the prefregex. */
+  hasFailureIdGroup(): boolean {
+    return FAILURE_ID_PRESENTS.some((g) => this.groupNames.has(g));
+  }
+
+  /** Searches `buffer` (built from `orgLines`); returns undefined when there is no match. */
+  search(buffer: string, orgLines: readonly TupleLine[]): RegexHit | undefined {
+    this.regex.lastIndex = 0;
+    const m = this.regex.exec(buffer);
+    if (!m) return undefined;
+    const groups: Groups = {};
+    const captured = m.groups;
+    for (const [js, py] of this.jsToPython) {
+      const value = captured?.[js];
+      if (value !== undefined || !(py in groups)) groups[py] = value;
+    }
+    for (const [alt, target] of this.altValues) {
+      const v = groups[alt];
+      if (v && !groups[target]) groups[target] = v;
+    }
+    if (orgLines.length <= 1) return { groups, matchedLines: orgLines, unmatchedLines: [] };
+    return { groups, ...this.splitLines(m, buffer, orgLines, groups) };
+  }
+
+  private splitLines(
+    m: RegExpExecArray,
+    buffer: string,
+    orgLines: readonly TupleLine[],
+    groups: Groups,
+  ): { matchedLines: readonly TupleLine[]; unmatchedLines: readonly TupleLine[] } {
+    const start = m.index;
+    const end = m.index + m[0].length;
+    const matchLineStart = buffer.lastIndexOf("\n", start) + 1;
+    let matchLineEnd = buffer.indexOf("\n", Math.max(end - 1, 0));
+    matchLineEnd = matchLineEnd < 0 ? buffer.length : matchLineEnd + 1;
+    const count = (to: number) => {
+      let n = 0;
+      for (let i = buffer.indexOf("\n"); i >= 0 && i < to; i = buffer.indexOf("\n", i + 1)) n++;
+      return n;
+    };
+    const first = count(matchLineStart);
+    const last = count(matchLineEnd);
+    const matched = orgLines.slice(first, last);
+    const unmatched = orgLines.slice(0, first);
+    if (this.hasSkipLines) {
+      let n = 0;
+      for (const skipped of this.skippedLines(groups)) {
+        for (let i = n; i < matched.length; i++) {
+          const line = matched[i]!;
+          if (line[0] + line[2] === skipped) {
+            unmatched.push(...matched.splice(i, 1));
+            n = i;
+            break;
+          }
+        }
+      }
+    }
+    unmatched.push(...orgLines.slice(last));
+    return { matchedLines: matched, unmatchedLines: unmatched };
+  }
+
+  private skippedLines(groups: Groups): string[] {
+    let text = "";
+    for (let n = 0; `skiplines${n}` in groups; n++) text += groups[`skiplines${n}`] ?? "";
+    // Python str.splitlines(): no trailing empty element.
+    const lines = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/);
+    if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    return lines;
+  }
+}
+
+function mapName(tag: string): string {
+  const lower = tag.toLowerCase();
+  return lower === "id" ? "fid" : lower === "port" ? "fport" : lower;
+}

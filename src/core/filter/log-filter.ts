@@ -1,0 +1,310 @@
+import type { DateDetector } from "../date/date-detector.js";
+import { parseIp } from "../ip/ip-address.js";
+import { FilterRegex, type Groups, type TupleLine, tupleLinesBuffer } from "./fail-regex.js";
+import { failureIdText } from "./failure-id.js";
+import type { UseDns } from "./host-tags.js";
+import type { LineFilter, LogFailure } from "./log-failure.js";
+import { MlfidCache } from "./mlfid-cache.js";
+
+export interface LogFilterParts {
+  readonly name: string;
+  readonly prefRegex: FilterRegex | undefined;
+  readonly failRegexes: readonly FilterRegex[];
+  readonly ignoreRegexes: readonly FilterRegex[];
+  readonly maxLines: number;
+  readonly dateDetector: DateDetector;
+  readonly useDns: UseDns;
+}
+
+/** Per-failregex statistics, for `rampart filter test`'s summary. */
+export interface RegexStats {
+  readonly failHits: number[];
+  readonly ignoreHits: number[];
+}
+
+/** Merged multi-line failure data: fail2ban keeps these in the ticket's dict. */
+interface FailData {
+  groups: Groups;
+  users?: Set<string>;
+  matches?: TupleLine[] | undefined;
+  nofailMatches?: TupleLine[] | undefined;
+  mlfpending?: boolean;
+}
+
+const PENDING = Symbol("pending");
+const UNRESOLVED = Symbol("unresolved");
+const NO_ID = Symbol("no-id");
+
+const NOFAIL = 1;
+const FORGET = 2;
+const PREVIOUS_STATE = 4;
+const GAINED = 8;
+
+/**
+ * One log filter, with fail2ban 1.0.2's line pipeline as `fail2ban-regex -o` runs it
+ * (server/filter.py `processLine`, `findFailure`, `_mergeFailure`): cut the date out, keep a
+ * `maxlines` buffer, prefregex (and `<F-CONTENT>`), first matching failregex wins, ignoreregex,
+ * failure id from fid/ip4/ip6/dns, multi-line merging by `<F-MLFID>`. Never resolves DNS:
+ * a hostname id is reported only when it is literally an address.
+ */
+export class LogFilter implements LineFilter {
+  readonly name: string;
+  readonly stats: RegexStats;
+  private readonly parts: LogFilterParts;
+  private lineBuffer: TupleLine[] = [];
+  private lastTimeText = "";
+  private lastDate: number | undefined;
+  private readonly mlfid = new MlfidCache<FailData>(100, 5 * 60);
+  /** Set when the last line was matched by an ignoreregex (for statistics). */
+  lastLineIgnored = false;
+  /** Set when the prefregex (if any) matched the last line. */
+  lastPrefMatched = false;
+
+  constructor(parts: LogFilterParts) {
+    this.parts = parts;
+    this.name = parts.name;
+    this.stats = {
+      failHits: parts.failRegexes.map(() => 0),
+      ignoreHits: parts.ignoreRegexes.map(() => 0),
+    };
+  }
+
+  /** The regexes with their hit counts so far (for summaries). */
+  describe(): {
+    name: string;
+    prefregex: string | undefined;
+    failregex: { source: string; hits: number }[];
+    ignoreregex: { source: string; hits: number }[];
+  } {
+    return {
+      name: this.name,
+      prefregex: this.parts.prefRegex?.source,
+      failregex: this.parts.failRegexes.map((r, i) => ({ source: r.source, hits: this.stats.failHits[i] ?? 0 })),
+      ignoreregex: this.parts.ignoreRegexes.map((r, i) => ({ source: r.source, hits: this.stats.ignoreHits[i] ?? 0 })),
+    };
+  }
+
+  processLine(text: string, lineNumber: number, now: number): LogFailure[] {
+    this.lastLineIgnored = false;
+    this.lastPrefMatched = false;
+    let tuple: TupleLine;
+    let date: number | undefined;
+    const m = this.parts.dateDetector.match(text, now);
+    if (m) {
+      const dateText = text.slice(m.start, m.end);
+      tuple = [text.slice(0, m.start), dateText, text.slice(m.end)];
+      if (dateText !== "") {
+        date = m.time;
+        this.lastTimeText = dateText;
+        this.lastDate = date;
+      } else if (this.lastDate !== undefined && this.lastDate > now - 60) {
+        tuple = ["", this.lastTimeText, text];
+        date = this.lastDate;
+      } else {
+        date = now;
+      }
+    } else {
+      tuple = ["", "", text];
+      if (this.lastDate !== undefined && this.lastDate > now - 60) {
+        tuple = ["", this.lastTimeText, text];
+        date = this.lastDate;
+      }
+    }
+    return this.findFailures(tuple, date, lineNumber, now);
+  }
+
+  processJournalLine(text: string, time: number, lineNumber: number, now: number): LogFailure[] {
+    this.lastLineIgnored = false;
+    this.lastPrefMatched = false;
+    this.lastTimeText = "";
+    this.lastDate = time;
+    return this.findFailures(["", "", text], time, lineNumber, now);
+  }
+
+  private findFailures(tuple: TupleLine, date: number | undefined, lineNumber: number, now: number): LogFailure[] {
+    const { prefRegex, failRegexes, ignoreRegexes, maxLines } = this.parts;
+    const failures: LogFailure[] = [];
+    let orgBuffer: readonly TupleLine[];
+    if (maxLines > 1) {
+      this.lineBuffer.push(tuple);
+      if (this.lineBuffer.length > maxLines) this.lineBuffer = this.lineBuffer.slice(-maxLines);
+      orgBuffer = this.lineBuffer;
+    } else {
+      this.lineBuffer = [tuple];
+      orgBuffer = this.lineBuffer;
+    }
+    let buf: string | undefined = tupleLinesBuffer(orgBuffer);
+
+    if (ignoreRegexes.length > 0 && ignoreRegexes.length < failRegexes.length - 2) {
+      if (this.ignoreLine(buf, orgBuffer, undefined) !== undefined) return failures;
+    }
+
+    let preGroups: Groups = {};
+    if (prefRegex) {
+      const hit = prefRegex.search(buf, orgBuffer);
+      if (!hit) return failures;
+      this.lastPrefMatched = true;
+      preGroups = { ...hit.groups };
+      const content = preGroups.content;
+      delete preGroups.content;
+      if (content) {
+        this.lineBuffer = [["", "", content]];
+        buf = undefined;
+      }
+    }
+
+    for (let index = 0; index < failRegexes.length; index++) {
+      const failRegex = failRegexes[index]!;
+      if (buf === undefined) buf = tupleLinesBuffer(this.lineBuffer);
+      const hit = failRegex.search(buf, orgBuffer);
+      if (!hit) continue;
+      if (ignoreRegexes.length > 0 && this.ignoreLine(buf, orgBuffer, hit) !== undefined) {
+        buf = undefined;
+        break;
+      }
+      this.stats.failHits[index] = (this.stats.failHits[index] ?? 0) + 1;
+      this.lineBuffer = [...hit.unmatchedLines];
+      buf = undefined;
+
+      let groups: Groups = hit.groups;
+      // dict.update semantics: the failregex's groups win, even when they did not participate.
+      if (Object.keys(preGroups).length > 0) groups = { ...preGroups, ...groups };
+      let fail: FailData = { groups };
+      const mlfid = groups.mlfid;
+      if (mlfid !== undefined) {
+        fail = this.mergeFailure(mlfid, fail, hit.matchedLines, now);
+        if (fail.groups.nofail) return failures;
+      } else {
+        fail.matches = [...(fail.matches ?? []), ...hit.matchedLines];
+      }
+      const id = this.failureId(fail.groups, mlfid);
+      if (id === PENDING) {
+        fail.mlfpending = true;
+        return failures;
+      }
+      if (id === UNRESOLVED) break;
+      // fail2ban logs "No group found" and goes on with the next failregex.
+      if (id === NO_ID) continue;
+      const user = fail.groups.user ?? null;
+      failures.push({
+        id,
+        ip: parseIp(id)?.text ?? null,
+        time: date ?? now,
+        line: lineNumber,
+        user: user === undefined ? null : user,
+        matches: (fail.matches ?? []).map((t) => t.join("")),
+      });
+      break;
+    }
+    return failures;
+  }
+
+  /**
+   * The failure id as fail2ban-regex prints it; PENDING while a multi-line failure has no id
+   * yet, UNRESOLVED when a hostname would need DNS (never resolved here).
+   */
+  private failureId(groups: Groups, mlfid: string | undefined): string | typeof PENDING | typeof UNRESOLVED | typeof NO_ID {
+    const fid = groups.fid;
+    const raw = this.parts.useDns === "raw";
+    const cidr = groups.cidr ? Number(groups.cidr) : undefined;
+    let ip = groups.ip4;
+    let family: 4 | 6 | undefined;
+    if (ip !== undefined) family = 4;
+    else {
+      ip = groups.ip6;
+      if (ip !== undefined) family = 6;
+    }
+    if (ip !== undefined) {
+      if (fid === undefined || fid === ip) return failureIdText(ip, family, cidr);
+      return raw ? fid : failureIdText(fid, undefined);
+    }
+    const dns = groups.dns;
+    if (dns !== undefined) {
+      if (raw) return fid === undefined || fid === dns ? dns : fid;
+      // DNSUtils.textToIp: only a literal IPv4 counts (searchIP's IPv6 branch never returns).
+      if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(dns) && parseIp(dns)) return failureIdText(dns, undefined);
+      return UNRESOLVED;
+    }
+    if (fid === undefined) return mlfid === undefined ? NO_ID : PENDING;
+    return raw ? fid : failureIdText(fid, undefined);
+  }
+
+  private ignoreLine(
+    buf: string,
+    orgBuffer: readonly TupleLine[],
+    failHit: { matchedLines: readonly TupleLine[]; unmatchedLines: readonly TupleLine[] } | undefined,
+  ): number | undefined {
+    let buffer = buf;
+    let lines = orgBuffer;
+    if (failHit && this.parts.maxLines > 1) {
+      lines = failHit.matchedLines;
+      buffer = tupleLinesBuffer(lines);
+    }
+    const ignoreRegexes = this.parts.ignoreRegexes;
+    for (let index = 0; index < ignoreRegexes.length; index++) {
+      if (ignoreRegexes[index]!.search(buffer, lines)) {
+        this.stats.ignoreHits[index] = (this.stats.ignoreHits[index] ?? 0) + 1;
+        this.lastLineIgnored = true;
+        if (failHit) this.lineBuffer = [...failHit.unmatchedLines];
+        return index;
+      }
+    }
+    return undefined;
+  }
+
+  /** server/filter.py `_mergeFailure`: joins the lines of one connection (mlfid) into one failure. */
+  private mergeFailure(mlfid: string, current: FailData, matchedLines: readonly TupleLine[], now: number): FailData {
+    let fail = current;
+    let flags = 0;
+    const g = fail.groups;
+    if (g.mlfgained) {
+      flags |= GAINED | NOFAIL;
+      if (!g.nofail) g.nofail = g.mlfgained;
+    } else if (g.nofail) flags |= NOFAIL;
+    if (g.mlfforget) flags |= FORGET;
+    delete g.mlfforget;
+    const cached = this.mlfid.get(mlfid, now);
+    let users: Set<string> | undefined;
+    if (cached) {
+      users = updateUsers(cached, g.user);
+      const previousNofail = cached.groups.nofail;
+      delete cached.groups.nofail;
+      if (previousNofail) flags |= PREVIOUS_STATE;
+      const previousGained = cached.groups.mlfgained;
+      delete cached.groups.mlfgained;
+      if (previousGained) flags |= PREVIOUS_STATE;
+      if (flags & GAINED) cached.mlfpending = false;
+      if ((flags & PREVIOUS_STATE) === 0 && !cached.mlfpending) cached.matches = undefined;
+      for (const [k, v] of Object.entries(g)) if (v !== undefined) cached.groups[k] = v;
+      fail = cached;
+      if (flags & FORGET) this.mlfid.unset(mlfid);
+    } else if (!(flags & FORGET)) {
+      users = updateUsers(fail, g.user);
+      this.mlfid.set(mlfid, fail, now);
+    }
+    const pending = fail.mlfpending;
+    fail.mlfpending = false;
+    if (pending || (users && users.size > 1)) {
+      delete fail.groups.nofail;
+      delete fail.groups.mlfgained;
+      flags &= ~(GAINED | NOFAIL);
+    }
+    if ((flags & NOFAIL) === 0) {
+      const merged = [...(fail.nofailMatches ?? []), ...(fail.matches ?? [])];
+      fail.nofailMatches = undefined;
+      if ((flags & GAINED) === 0) merged.push(...matchedLines);
+      fail.matches = merged;
+    } else if ((flags & (NOFAIL | FORGET)) === NOFAIL) {
+      fail.nofailMatches = [...(fail.nofailMatches ?? []), ...matchedLines];
+    }
+    return fail;
+  }
+}
+
+function updateUsers(fail: FailData, user: string | undefined): Set<string> | undefined {
+  if (user) {
+    if (!fail.users) fail.users = new Set();
+    fail.users.add(user);
+  }
+  return fail.users;
+}

@@ -1,0 +1,34 @@
+/**
+ * fail2ban's `Utils.Cache` for multi-line failure ids: at most `maxCount` entries, each valid for
+ * `maxTime` seconds; when full, the oldest entries are dropped first (FIFO), expired or not.
+ */
+export class MlfidCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+  constructor(
+    private readonly maxCount: number,
+    private readonly maxTime: number,
+  ) {}
+
+  get(key: string, now: number): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires > now) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V, now: number): void {
+    if (this.entries.size >= this.maxCount) {
+      for (const [k, e] of this.entries) {
+        this.entries.delete(k);
+        if (e.expires > now && this.entries.size < this.maxCount) break;
+      }
+    }
+    this.entries.delete(key);
+    this.entries.set(key, { value, expires: now + this.maxTime });
+  }
+
+  unset(key: string): void {
+    this.entries.delete(key);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Per-key failure counting over an exact sliding window of `findtime` seconds.
+ *
+ * fail2ban keeps a first-time and a counter per address and, when the span exceeds findtime,
+ * rescales the counter by the rate (`FailTicket.adjustTime`), which both over- and under-counts
+ * bursts. Here each key keeps its last `maxretry` failure times in a ring, so "maxretry failures
+ * within findtime" is answered exactly and the memory per key is bounded by maxretry.
+ *
+ * Layout is struct-of-arrays (one Float64Array of times, one Uint16Array of fill counts and ring
+ * heads, a Map from key to slot) so that tracking a million addresses costs no per-address object.
+ */
+export class FailureWindow {
+  private readonly index = new Map<string | number, number>();
+  private times: Float64Array;
+  private fill: Uint16Array;
+  private head: Uint16Array;
+  private freeSlots: number[] = [];
+  private capacity: number;
+  /** Failures recorded since creation (fail2ban's "Total failed"). */
+  total = 0;
+
+  constructor(
+    readonly maxretry: number,
+    readonly findtime: number,
+    initialCapacity = 1024,
+  ) {
+    this.capacity = initialCapacity;
+    this.times = new Float64Array(initialCapacity * maxretry);
+    this.fill = new Uint16Array(initialCapacity);
+    this.head = new Uint16Array(initialCapacity);
+  }
+
+  /** Keys currently tracked (fail2ban's "Currently failed"). */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Records a failure at `time`; returns how many of the key's failures lie within findtime of it. */
+  record(key: string | number, time: number): number {
+    this.total++;
+    let slot = this.index.get(key);
+    if (slot === undefined) {
+      slot = this.allocate();
+      this.index.set(key, slot);
+    }
+    const m = this.maxretry;
+    const base = slot * m;
+    const h = this.head[slot] ?? 0;
+    this.times[base + h] = time;
+    this.head[slot] = (h + 1) % m;
+    const filled = Math.min((this.fill[slot] ?? 0) + 1, m);
+    this.fill[slot] = filled;
+    const from = time - this.findtime;
+    let count = 0;
+    for (let i = 0; i < filled; i++) {
+      const t = this.times[base + i] ?? 0;
+      if (t >= from && t <= time) count++;
+    }
+    return count;
+  }
+
+  /** Forgets a key (after a ban, or an unban that should start it afresh). */
+  delete(key: string | number): void {
+    const slot = this.index.get(key);
+    if (slot === undefined) return;
+    this.index.delete(key);
+    this.release(slot);
+  }
+
+  /** Drops keys whose newest failure is older than findtime; returns how many went. */
+  sweep(now: number): number {
+    const from = now - this.findtime;
+    let removed = 0;
+    for (const [key, slot] of this.index) {
+      const m = this.maxretry;
+      const filled = this.fill[slot] ?? 0;
+      let newest = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < filled; i++) newest = Math.max(newest, this.times[slot * m + i] ?? 0);
+      if (newest < from) {
+        this.index.delete(key);
+        this.release(slot);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private allocate(): number {
+    const reused = this.freeSlots.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.index.size;
+    if (slot >= this.capacity) this.grow();
+    return slot;
+  }
+
+  private release(slot: number): void {
+    this.fill[slot] = 0;
+    this.head[slot] = 0;
+    this.freeSlots.push(slot);
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const times = new Float64Array(capacity * this.maxretry);
+    times.set(this.times);
+    const fill = new Uint16Array(capacity);
+    fill.set(this.fill);
+    const head = new Uint16Array(capacity);
+    head.set(this.head);
+    this.times = times;
+    this.fill = fill;
+    this.head = head;
+    this.capacity = capacity;
+  }
+}
