@@ -35,6 +35,9 @@ export interface MatchResult {
   readonly abandoned: readonly number[];
 }
 
+/** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
+export const DEFAULT_LINE_BUDGET_MS = 20;
+
 const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
 
 /**
@@ -63,7 +66,7 @@ export class GuardedMatcher {
   /** Starts the worker and loads the filters; rejects with every filter problem at once. */
   static async start(filters: readonly FilterRequest[], options: MatcherOptions = {}): Promise<GuardedMatcher> {
     const matcher = new GuardedMatcher(filters, {
-      lineBudgetMs: options.lineBudgetMs ?? 10,
+      lineBudgetMs: options.lineBudgetMs ?? DEFAULT_LINE_BUDGET_MS,
       maxLineLength: options.maxLineLength ?? 65536,
       onLineAbandoned: options.onLineAbandoned,
     });
@@ -96,23 +99,10 @@ export class GuardedMatcher {
 
   private async runBatch(input: MatchInput, now: number): Promise<MatchResult> {
     const abandoned: number[] = [];
-    const failures: LogFailure[][] = [];
-    const counts: { matched: number; ignored: number; missed: number; prefMatched: number }[] = [];
-    const accumulate = (reply: BatchReply) => {
-      reply.failures.forEach((f, k) => {
-        (failures[k] ??= []).push(...f);
-      });
-      reply.counts.forEach((c, k) => {
-        const total = (counts[k] ??= { matched: 0, ignored: 0, missed: 0, prefMatched: 0 });
-        total.matched += c.matched;
-        total.ignored += c.ignored;
-        total.missed += c.missed;
-        total.prefMatched += c.prefMatched;
-      });
-    };
-    let resumeAt = 0;
+    const skip: number[] = [];
+    const overruns = new Set<number>();
     for (;;) {
-      const request: BatchRequest = {
+      const outcome = await this.send({
         type: "batch",
         id: this.nextId++,
         filters: input.filters,
@@ -120,24 +110,22 @@ export class GuardedMatcher {
         numbers: input.numbers,
         times: input.times,
         now,
-        resumeAt,
-      };
-      const outcome = await this.send(request);
-      if (outcome.kind === "reply") {
-        accumulate(outcome.reply);
-        return { failures, counts, abandoned };
+        skip,
+      });
+      if (outcome.kind === "reply") return { failures: outcome.reply.failures, counts: outcome.reply.counts, abandoned };
+      // The line at `index` ran over budget: a fresh worker redoes the batch (the lines before it
+      // again, deterministically, since the killed worker's results never arrived). A line gets
+      // a second chance, so a pause of the runtime (GC) is not mistaken for a hostile line.
+      await this.spawn();
+      if (!overruns.has(outcome.index)) {
+        overruns.add(outcome.index);
+        continue;
       }
-      // Timed out on line `outcome.index`: results of this attempt are lost, so lines before it
-      // are matched again by the fresh worker, then the hostile line is skipped.
       const number = input.numbers[outcome.index] ?? 0;
+      skip.push(outcome.index);
       abandoned.push(number);
       this.abandonedTotal.push(number);
       this.options.onLineAbandoned?.(number, input.texts[outcome.index] ?? "");
-      await this.spawn();
-      const before = await this.send({ ...request, id: this.nextId++, texts: input.texts.slice(0, outcome.index), numbers: input.numbers.slice(0, outcome.index), times: input.times?.slice(0, outcome.index), resumeAt });
-      if (before.kind === "reply") accumulate(before.reply);
-      resumeAt = outcome.index + 1;
-      if (resumeAt >= input.texts.length) return { failures, counts, abandoned };
     }
   }
 

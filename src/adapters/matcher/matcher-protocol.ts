@@ -19,8 +19,8 @@ export interface BatchRequest {
   /** Journal entry times (epoch seconds); when present the date is not parsed from the text. */
   readonly times?: readonly (number | undefined)[] | undefined;
   readonly now: number;
-  /** Skip the first N lines of this batch (already handled before a worker restart). */
-  readonly resumeAt: number;
+  /** Indexes of lines to skip: they ran over the time budget in an earlier attempt. */
+  readonly skip: readonly number[];
 }
 
 export type LineOutcome = "matched" | "ignored" | "missed";

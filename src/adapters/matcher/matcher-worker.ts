@@ -28,6 +28,9 @@ for (const request of requests) {
   if (loaded.ok) filters.push(loaded.value);
   else problems.push(...loaded.problems);
 }
+// Compile every regex now, before the watchdog's clock runs: V8 compiles lazily on first use,
+// and a first use must not look like a hostile line.
+for (const filter of filters) filter.warmUp();
 port.postMessage(problems.length > 0 ? ({ type: "error", problems } satisfies WorkerReply) : ({ type: "ready" } satisfies WorkerReply));
 
 port.on("message", (message: BatchRequest | { type: "stats" }) => {
@@ -46,7 +49,9 @@ function runBatch(request: BatchRequest): BatchReply {
   const failures: LogFailure[][] = selected.map(() => []);
   const counts = selected.map(() => ({ matched: 0, ignored: 0, missed: 0, prefMatched: 0 }));
   const { texts, numbers, times, now } = request;
-  for (let i = request.resumeAt; i < texts.length; i++) {
+  const skip = new Set(request.skip);
+  for (let i = 0; i < texts.length; i++) {
+    if (skip.has(i)) continue;
     Atomics.store(progress, PROGRESS_INDEX, i);
     let text = texts[i]!;
     if (text.length > maxLineLength) text = text.slice(0, maxLineLength);

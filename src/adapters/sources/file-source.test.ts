@@ -278,6 +278,9 @@ describe("FileSource", () => {
     await source.start(() => resolveNext?.());
     const samples: number[] = [];
     for (let i = 0; i < 200; i++) {
+      // Let the previous append's second wake-up (directory watch) pass, so each sample waits
+      // for its own inotify event.
+      await new Promise((r) => setTimeout(r, 2));
       const seen = new Promise<void>((r) => {
         resolveNext = r;
       });

@@ -130,7 +130,7 @@ export class FileSource implements LogSource {
     if (this.dirWatcher || this.stopped) return;
     const name = basename(this.opts.path);
     try {
-      this.dirWatcher = watch(dirname(this.opts.path), { persistent: false }, (_event, file) => {
+      this.dirWatcher = watch(dirname(this.opts.path), { persistent: true }, (_event, file) => {
         // Another file in a busy /var/log does not concern us; a null name may (overflow).
         if (file === null || file === name) this.kick();
       });
@@ -148,7 +148,7 @@ export class FileSource implements LogSource {
     this.fileWatcher?.close();
     this.fileWatcher = undefined;
     try {
-      this.fileWatcher = watch(this.opts.path, { persistent: false }, () => this.kick());
+      this.fileWatcher = watch(this.opts.path, { persistent: true }, () => this.kick());
       this.fileWatcher.on("error", () => {
         this.fileWatcher?.close();
         this.fileWatcher = undefined;
@@ -173,6 +173,8 @@ export class FileSource implements LogSource {
         this.counters.truncations++;
         this.opts.onNotice?.(`Log file "${this.opts.path}" was truncated; reading it again from the start`);
         this.restartAt(0, 0);
+        this.firstLineHash = this.readFirstLineHash();
+        this.verifyHash = false;
         continue;
       }
       this.verifyHash = false;

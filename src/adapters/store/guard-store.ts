@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { RampartError } from "../../core/errors/rampart-error.js";
 import { parseBanTarget } from "../../core/guard/ban-target.js";
 import type { ActiveBan, BanHistory, GuardDecision } from "../../core/guard/guard-decision.js";
-import { RampartError } from "../../core/errors/rampart-error.js";
 import type { CheckpointStore, SourceCheckpoint } from "../sources/log-source.js";
 
 /**
@@ -116,7 +116,9 @@ export class GuardStore implements CheckpointStore, BanHistory {
       purgeHistory: db.prepare("DELETE FROM ban_history WHERE ended_at IS NOT NULL AND ended_at < ?"),
       pendingAll: db.prepare("SELECT jail, key, times FROM pending_failures"),
       pendingClear: db.prepare("DELETE FROM pending_failures"),
-      pendingInsert: db.prepare("INSERT OR REPLACE INTO pending_failures (jail, key, times) VALUES (?, ?, ?)"),
+      pendingInsert: db.prepare(
+        "INSERT OR REPLACE INTO pending_failures (jail, key, times) VALUES (?, ?, ?)",
+      ),
     };
   }
 
@@ -132,9 +134,13 @@ export class GuardStore implements CheckpointStore, BanHistory {
       db.pragma("synchronous = NORMAL");
       db.pragma("busy_timeout = 5000");
     } catch (cause) {
-      throw new RampartError("store.open", `Cannot open the guard database "${path}": ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new RampartError(
+        "store.open",
+        `Cannot open the guard database "${path}": ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
     }
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version > MIGRATIONS.length) {

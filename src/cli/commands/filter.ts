@@ -5,7 +5,7 @@ import { formatProblem } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
 import { builtinFilterDir } from "../../adapters/filter/load-line-filter.js";
 import { readLineBatches } from "../../adapters/logs/read-lines.js";
-import { GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
+import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
 import type { CliIo } from "../cli-io.js";
 
 const USAGE = `Usage:
@@ -18,7 +18,8 @@ Runs a Fail2Ban-compatible filter over a log, like fail2ban-regex, only much fas
 Options:
   --filter-dir DIR   where named filters resolve (e.g. /etc/fail2ban/filter.d); default: built-ins
   --json             print one JSON object per failure: {"ip", "time", "line", "user"}
-  --line-budget MS   longest time one line may take in the regexes (default 10); slower lines are skipped and reported
+  --line-budget MS   longest time one line may take in the regexes (default 20); a line over it twice
+                     (in a fresh worker) is skipped and reported
 Exit status: 0 done, 2 usage error or invalid filter (all problems are printed with file:line:col).
 `;
 
@@ -66,7 +67,7 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
     return ExitCode.usage;
   }
   const budgetText = args.values["line-budget"];
-  const lineBudgetMs = budgetText === undefined ? 10 : Number(budgetText);
+  const lineBudgetMs = budgetText === undefined ? DEFAULT_LINE_BUDGET_MS : Number(budgetText);
   if (!Number.isFinite(lineBudgetMs) || lineBudgetMs <= 0) {
     io.stderr.write(`rampart filter test: invalid --line-budget "${budgetText}" (milliseconds > 0)\n`);
     return ExitCode.usage;

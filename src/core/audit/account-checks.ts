@@ -13,8 +13,14 @@ function withAccounts(facts: HostFacts, body: (db: AccountsDb) => CheckOutcome):
   return {
     ...outcome,
     status: outcome.status === "pass" ? "warn" : outcome.status,
-    summary: outcome.status === "pass" ? `${outcome.summary}; but ${db.problems.length} malformed line(s) were skipped` : outcome.summary,
+    summary:
+      outcome.status === "pass"
+        ? `${outcome.summary}; but ${db.problems.length} malformed line(s) were skipped`
+        : outcome.summary,
     evidence: [...outcome.evidence, ...notes],
+    remediation:
+      outcome.remediation ??
+      "Repair the malformed lines shown (pwck -r lists them without changing anything)",
   };
 }
 
@@ -58,7 +64,12 @@ export const accountChecks: readonly CheckDefinition[] = [
               remediation: `passwd -l ${inPasswd[0]?.name}`,
             };
           }
-          return { status: "warn", summary: `Could not read ${db.shadowFile}; only ${db.passwdFile} was checked`, evidence: [db.passwdFile] };
+          return {
+            status: "warn",
+            summary: `Could not read ${db.shadowFile} (${db.shadowError ?? "missing"}); only ${db.passwdFile} was checked`,
+            evidence: [db.passwdFile],
+            remediation: "Run the audit as root (sudo rampart audit)",
+          };
         }
         const empty = db.shadow.filter((s) => classifyHash(s.hash) === "empty");
         const passwdEmpty = db.passwd.filter((e) => e.passwordField === "");
@@ -74,7 +85,11 @@ export const accountChecks: readonly CheckDefinition[] = [
             remediation: names.map((n) => `passwd -l ${n}`).join("; "),
           };
         }
-        return { status: "pass", summary: `No empty password among ${db.shadow.length} accounts`, evidence: [db.shadowFile] };
+        return {
+          status: "pass",
+          summary: `No empty password among ${db.shadow.length} accounts`,
+          evidence: [db.shadowFile],
+        };
       }),
   },
   {
@@ -84,19 +99,45 @@ export const accountChecks: readonly CheckDefinition[] = [
     severity: "high",
     run: (facts) =>
       withAccounts(facts, (db) => {
-        if (db.shadow === undefined) return { status: "warn", summary: `Could not read ${db.shadowFile}`, evidence: [] };
+        if (db.shadow === undefined)
+          return {
+            status: "warn",
+            summary: `Could not read ${db.shadowFile} (${db.shadowError ?? "missing"})`,
+            evidence: [],
+            remediation: "Run the audit as root (sudo rampart audit)",
+          };
         const root = db.shadow.find((s) => s.name === "root");
-        if (!root) return { status: "warn", summary: `No root entry in ${db.shadowFile}`, evidence: [db.shadowFile] };
+        if (!root)
+          return { status: "warn", summary: `No root entry in ${db.shadowFile}`, evidence: [db.shadowFile] };
         const where = `${db.shadowFile}:${root.line}`;
         const state = classifyHash(root.hash);
         if (state === "empty") {
-          return { status: "fail", summary: "Root has an empty password", evidence: [`${where}: empty hash`], remediation: "rampart harden --root-password (or: passwd root)" };
+          return {
+            status: "fail",
+            summary: "Root has an empty password",
+            evidence: [`${where}: empty hash`],
+            remediation: "rampart harden --root-password --apply (or: passwd root)",
+          };
         }
-        if (state === "locked") return { status: "pass", summary: "Root's password is locked (log in as an admin user and sudo)", evidence: [`${where}: hash starts with "${root.hash.slice(0, 1)}"`] };
+        if (state === "locked")
+          return {
+            status: "pass",
+            summary: "Root's password is locked (log in as an admin user and sudo)",
+            evidence: [`${where}: hash starts with "${root.hash.slice(0, 1)}"`],
+          };
         if (state === "hash-weak") {
-          return { status: "warn", summary: "Root's password uses an outdated hash (MD5/DES)", evidence: [`${where}: hash "${root.hash.slice(0, 3)}…"`], remediation: "passwd root (re-hashes with the current scheme)" };
+          return {
+            status: "warn",
+            summary: "Root's password uses an outdated hash (MD5/DES)",
+            evidence: [`${where}: hash "${root.hash.slice(0, 3)}…"`],
+            remediation: "passwd root (re-hashes with the current scheme)",
+          };
         }
-        return { status: "pass", summary: "Root's password is set with a current hash", evidence: [`${where}: hash "${root.hash.slice(0, root.hash.indexOf("$", 1) + 1)}…"`] };
+        return {
+          status: "pass",
+          summary: "Root's password is set with a current hash",
+          evidence: [`${where}: hash "${root.hash.slice(0, root.hash.indexOf("$", 1) + 1)}…"`],
+        };
       }),
   },
   {
@@ -117,18 +158,38 @@ export const accountChecks: readonly CheckDefinition[] = [
           const viaGroup = groups.find((g) => adminGroups.has(g.name));
           const viaUser = grants.find((g) => g.principal === e.name);
           if (viaGroup) candidates.push({ name: e.name, how: `member of "${viaGroup.name}"` });
-          else if (viaUser) candidates.push({ name: e.name, how: `sudoers ${viaUser.at.file}:${viaUser.at.line}` });
+          else if (viaUser)
+            candidates.push({ name: e.name, how: `sudoers ${viaUser.at.file}:${viaUser.at.line}` });
         }
-        const keys = facts.authorizedKeys.ok ? facts.authorizedKeys.value : new Map<string, { path: string; keys: number }>();
+        const keys = facts.authorizedKeys.ok
+          ? facts.authorizedKeys.value
+          : new Map<string, { path: string; keys: number }>();
         const ready = candidates.filter((c) => (keys.get(c.name)?.keys ?? 0) > 0);
-        const fix = "rampart harden --admin-user NAME --admin-key ~/.ssh/id_ed25519.pub";
-        const evidence = candidates.map((c) => `${c.name}: ${c.how}; authorized keys: ${keys.get(c.name)?.path ?? "none"}`);
+        const fix = "rampart harden --admin-user NAME --admin-key ~/.ssh/id_ed25519.pub --apply";
+        const evidence = candidates.map(
+          (c) => `${c.name}: ${c.how}; authorized keys: ${keys.get(c.name)?.path ?? "none"}`,
+        );
         if (!facts.sudoGrants.ok) evidence.push(`sudoers not read: ${facts.sudoGrants.reason}`);
-        if (ready.length) return { status: "pass", summary: `Admin account(s) with a key: ${ready.map((c) => `"${c.name}"`).join(", ")}`, evidence };
+        if (ready.length)
+          return {
+            status: "pass",
+            summary: `Admin account(s) with a key: ${ready.map((c) => `"${c.name}"`).join(", ")}`,
+            evidence,
+          };
         if (candidates.length) {
-          return { status: "fail", summary: `Admin account(s) without an SSH key: ${candidates.map((c) => `"${c.name}"`).join(", ")}`, evidence, remediation: fix };
+          return {
+            status: "fail",
+            summary: `Admin account(s) without an SSH key: ${candidates.map((c) => `"${c.name}"`).join(", ")}`,
+            evidence,
+            remediation: fix,
+          };
         }
-        return { status: "fail", summary: "No non-root account can become root: disabling root login would lock you out", evidence: [db.passwdFile, ...evidence], remediation: fix };
+        return {
+          status: "fail",
+          summary: "No non-root account can become root: disabling root login would lock you out",
+          evidence: [db.passwdFile, ...evidence],
+          remediation: fix,
+        };
       }),
   },
 ];

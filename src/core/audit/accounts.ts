@@ -30,16 +30,29 @@ export interface AccountsDb {
   /** Undefined when the shadow file could not be read (the reason is in problems). */
   readonly shadow: readonly ShadowEntry[] | undefined;
   readonly shadowFile: string;
+  /** Why the shadow file could not be read (EACCES when not root). */
+  readonly shadowError?: string;
   readonly groups: readonly GroupEntry[];
   readonly problems: readonly Problem[];
 }
 
-export function parsePasswd(text: string, file: string): { entries: PasswdEntry[]; problems: readonly Problem[] } {
+export function parsePasswd(
+  text: string,
+  file: string,
+): { entries: PasswdEntry[]; problems: readonly Problem[] } {
   const parsed = parseColonFile(text, file, 7);
   const problems = [...parsed.problems];
   const entries: PasswdEntry[] = [];
   for (const r of parsed.records) {
-    const [name, pw, uid, gid, , home, shell] = r.fields as [string, string, string, string, string, string, string];
+    const [name, pw, uid, gid, , home, shell] = r.fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid)) {
       problems.push({
         code: "accounts.malformed-line",
@@ -53,15 +66,25 @@ export function parsePasswd(text: string, file: string): { entries: PasswdEntry[
   return { entries, problems };
 }
 
-export function parseShadow(text: string, file: string): { entries: ShadowEntry[]; problems: readonly Problem[] } {
+export function parseShadow(
+  text: string,
+  file: string,
+): { entries: ShadowEntry[]; problems: readonly Problem[] } {
   const parsed = parseColonFile(text, file, 9);
   return {
-    entries: parsed.records.map((r) => ({ name: r.fields[0] as string, hash: r.fields[1] as string, line: r.line })),
+    entries: parsed.records.map((r) => ({
+      name: r.fields[0] as string,
+      hash: r.fields[1] as string,
+      line: r.line,
+    })),
     problems: parsed.problems,
   };
 }
 
-export function parseGroup(text: string, file: string): { entries: GroupEntry[]; problems: readonly Problem[] } {
+export function parseGroup(
+  text: string,
+  file: string,
+): { entries: GroupEntry[]; problems: readonly Problem[] } {
   const parsed = parseColonFile(text, file, 4);
   const entries: GroupEntry[] = [];
   for (const r of parsed.records) {

@@ -1,13 +1,22 @@
-import { parseCidr, parseIp, networkContains } from "../ip/ip-address.js";
+import { networkContains, parseCidr } from "../ip/ip-address.js";
 import { type CheckOutcome, missingFact } from "./audit-types.js";
-import { chainDefaultDenies, dockerPublished, evaluatePort, expandSources, inputBaseChains } from "./firewall-model.js";
+import {
+  chainDefaultDenies,
+  dockerPublished,
+  evaluatePort,
+  expandSources,
+  inputBaseChains,
+} from "./firewall-model.js";
 import type { CheckDefinition, HostFacts } from "./host-facts.js";
 import type { NftRuleset } from "./nft-ruleset.js";
 
 /** The ports sshd listens on, as the ssh facts say (22 when unknown). */
 export function sshPorts(facts: HostFacts): number[] {
   if (!facts.ssh.ok) return [22];
-  const ports = facts.ssh.value.getAll("port").map((p) => Number(p.value)).filter((n) => Number.isInteger(n));
+  const ports = facts.ssh.value
+    .getAll("port")
+    .map((p) => Number(p.value))
+    .filter((n) => Number.isInteger(n));
   return ports.length ? [...new Set(ports)] : [22];
 }
 
@@ -24,25 +33,43 @@ function withRuleset(facts: HostFacts, body: (rs: NftRuleset) => CheckOutcome): 
 
 function defaultDeny(rs: NftRuleset, version: 4 | 6): string | undefined {
   const chain = inputBaseChains(rs, version).find((c) => chainDefaultDenies(rs, c));
-  return chain ? `${chain.family} ${chain.table} ${chain.name} (hook input, ${chain.policy === "drop" ? "policy drop" : "final drop rule"})` : undefined;
+  return chain
+    ? `${chain.family} ${chain.table} ${chain.name} (hook input, ${chain.policy === "drop" ? "policy drop" : "final drop rule"})`
+    : undefined;
 }
 
 // Cloudflare's published ranges (https://www.cloudflare.com/ips-v4 and ips-v6).
 const CLOUDFLARE = [
-  "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18", "108.162.192.0/18",
-  "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17", "162.158.0.0/15", "104.16.0.0/13",
-  "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22", "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32",
-  "2405:b500::/32", "2405:8100::/32", "2a06:98c0::/29", "2c0f:f248::/32",
+  "173.245.48.0/20",
+  "103.21.244.0/22",
+  "103.22.200.0/22",
+  "103.31.4.0/22",
+  "141.101.64.0/18",
+  "108.162.192.0/18",
+  "190.93.240.0/20",
+  "188.114.96.0/20",
+  "197.234.240.0/22",
+  "198.41.128.0/17",
+  "162.158.0.0/15",
+  "104.16.0.0/13",
+  "104.24.0.0/14",
+  "172.64.0.0/13",
+  "131.0.72.0/22",
+  "2400:cb00::/32",
+  "2606:4700::/32",
+  "2803:f800::/32",
+  "2405:b500::/32",
+  "2405:8100::/32",
+  "2a06:98c0::/29",
+  "2c0f:f248::/32",
 ];
 
 function insideCloudflare(source: string): boolean {
-  const cidr = parseCidr(source.includes("/") ? source : `${source}/${source.includes(":") ? 128 : 32}`);
+  const cidr = parseCidr(source);
   if (!cidr) return false;
   return CLOUDFLARE.some((c) => {
     const net = parseCidr(c);
-    if (!net) return false;
-    const ip = parseIp(source.split("/")[0] as string);
-    return ip !== undefined && networkContains(net, ip) && cidr.prefix >= net.prefix;
+    return net !== undefined && cidr.prefix >= net.prefix && networkContains(net, cidr.address);
   });
 }
 
@@ -59,10 +86,28 @@ export const firewallChecks: readonly CheckDefinition[] = [
         const evidence = [`nft -j list ruleset: ${describeFirewall(rs)}`];
         if (v4) evidence.push(`IPv4: ${v4}`);
         if (v6) evidence.push(`IPv6: ${v6}`);
-        const fix = "rampart firewall enable (allows your SSH port first)";
-        if (v4 && v6) return { status: "pass", summary: "Inbound traffic is denied unless a rule allows it (IPv4 and IPv6)", evidence };
-        if (v4 || v6) return { status: "fail", summary: `Only ${v4 ? "IPv4" : "IPv6"} is filtered; ${v4 ? "IPv6" : "IPv4"} is wide open`, evidence, remediation: fix };
-        return { status: "fail", summary: rs.chains.length ? "The ruleset has no default-deny input chain" : "No firewall: the nftables ruleset is empty", evidence, remediation: fix };
+        const fix = "rampart harden --firewall --apply (default deny incoming, SSH allowed and rate-limited)";
+        if (v4 && v6)
+          return {
+            status: "pass",
+            summary: "Inbound traffic is denied unless a rule allows it (IPv4 and IPv6)",
+            evidence,
+          };
+        if (v4 || v6)
+          return {
+            status: "fail",
+            summary: `Only ${v4 ? "IPv4" : "IPv6"} is filtered; ${v4 ? "IPv6" : "IPv4"} is wide open`,
+            evidence,
+            remediation: fix,
+          };
+        return {
+          status: "fail",
+          summary: rs.chains.length
+            ? "The ruleset has no default-deny input chain"
+            : "No firewall: the nftables ruleset is empty",
+          evidence,
+          remediation: fix,
+        };
       }),
   },
   {
@@ -72,7 +117,12 @@ export const firewallChecks: readonly CheckDefinition[] = [
     severity: "high",
     run: (facts) =>
       withRuleset(facts, (rs) => {
-        if (!defaultDeny(rs, 4) && !defaultDeny(rs, 6)) return { status: "skip", summary: "No default-deny firewall (see firewall.active): SSH is reachable", evidence: [] };
+        if (!defaultDeny(rs, 4) && !defaultDeny(rs, 6))
+          return {
+            status: "skip",
+            summary: "No default-deny firewall (see firewall.active): SSH is reachable",
+            evidence: [],
+          };
         const blocked: string[] = [];
         const evidence: string[] = [];
         for (const port of sshPorts(facts)) {
@@ -82,7 +132,13 @@ export const firewallChecks: readonly CheckDefinition[] = [
             if (v.verdict === "drop" && version === 4) blocked.push(`${port}`);
           }
         }
-        if (blocked.length) return { status: "fail", summary: `The firewall drops the SSH port ${blocked.join(", ")}: next login is locked out`, evidence, remediation: `rampart firewall allow ${blocked[0]}/tcp` };
+        if (blocked.length)
+          return {
+            status: "fail",
+            summary: `The firewall drops the SSH port ${blocked.join(", ")}: next login is locked out`,
+            evidence,
+            remediation: `rampart firewall allow ${blocked[0]}/tcp`,
+          };
         return { status: "pass", summary: `SSH port(s) ${sshPorts(facts).join(", ")} allowed`, evidence };
       }),
   },
@@ -96,7 +152,12 @@ export const firewallChecks: readonly CheckDefinition[] = [
         const ports = sshPorts(facts);
         const verdicts = ports.map((p) => evaluatePort(rs, p, 4));
         const limited = verdicts.filter((v) => v.rateLimited);
-        if (limited.length === ports.length) return { status: "pass", summary: `SSH port(s) ${ports.join(", ")} rate-limited`, evidence: verdicts.flatMap((v) => v.evidence) };
+        if (limited.length === ports.length)
+          return {
+            status: "pass",
+            summary: `SSH port(s) ${ports.join(", ")} rate-limited`,
+            evidence: verdicts.flatMap((v) => v.evidence),
+          };
         return {
           status: "fail",
           summary: `No rate limit on SSH port(s) ${ports.filter((p) => !limited.some((l) => l.port === p)).join(", ")}`,
@@ -136,7 +197,8 @@ export const firewallChecks: readonly CheckDefinition[] = [
             status: "fail",
             summary: `Reachable but not allowed on purpose: ${exposed.join(", ")}`,
             evidence,
-            remediation: "Bind the service to 127.0.0.1, or: rampart firewall enable (default deny), then rampart firewall allow PORT/tcp for the ones you mean",
+            remediation:
+              "Bind the service to 127.0.0.1, or: rampart harden --firewall --apply (default deny), then rampart firewall allow PORT/tcp for the ones you mean",
           };
         }
         return { status: "pass", summary: "Every reachable listening port is allowed by a rule", evidence };
@@ -151,14 +213,32 @@ export const firewallChecks: readonly CheckDefinition[] = [
     run: (facts) =>
       withRuleset(facts, (rs) => {
         const d = dockerPublished(rs);
-        if (!d.present) return { status: "pass", summary: "Docker has no NAT rules here", evidence: ["nft -j list ruleset: no DOCKER chain"] };
-        if (d.ports.length === 0) return { status: "pass", summary: "Docker publishes no ports", evidence: ["nft -j list ruleset: DOCKER chain has no DNAT rule"] };
-        if (d.dockerUserFilters) return { status: "pass", summary: `Published ports ${d.ports.join(", ")} are filtered in DOCKER-USER`, evidence: ["nft -j list ruleset: DOCKER-USER has drop/reject rules"] };
+        if (!d.present)
+          return {
+            status: "pass",
+            summary: "Docker has no NAT rules here",
+            evidence: ["nft -j list ruleset: no DOCKER chain"],
+          };
+        if (d.ports.length === 0)
+          return {
+            status: "pass",
+            summary: "Docker publishes no ports",
+            evidence: ["nft -j list ruleset: DOCKER chain has no DNAT rule"],
+          };
+        if (d.dockerUserFilters)
+          return {
+            status: "pass",
+            summary: `Published ports ${d.ports.join(", ")} are filtered in DOCKER-USER`,
+            evidence: ["nft -j list ruleset: DOCKER-USER has drop/reject rules"],
+          };
         return {
           status: "fail",
           summary: `Docker publishes ${d.ports.join(", ")} through NAT, bypassing the input firewall`,
-          evidence: [`nft -j list ruleset: DNAT in chain DOCKER for tcp ${d.ports.join(", ")}; DOCKER-USER has no drop rule`],
-          remediation: "Publish on 127.0.0.1 (-p 127.0.0.1:PORT:PORT) or filter in DOCKER-USER: rampart firewall docker-guard",
+          evidence: [
+            `nft -j list ruleset: DNAT in chain DOCKER for tcp ${d.ports.join(", ")}; DOCKER-USER has no drop rule`,
+          ],
+          remediation:
+            "Publish on 127.0.0.1 (docker run -p 127.0.0.1:PORT:PORT), or drop unwanted sources in the DOCKER-USER chain",
         };
       }),
   },
@@ -168,14 +248,21 @@ export const firewallChecks: readonly CheckDefinition[] = [
     area: "firewall",
     severity: "medium",
     run: (facts) => {
-      if (!facts.settings.behindCloudflare) return { status: "skip", summary: "Not behind Cloudflare (set audit.behind_cloudflare: true to check)", evidence: [] };
+      if (!facts.settings.behindCloudflare)
+        return {
+          status: "skip",
+          summary: "Not behind Cloudflare (set audit.behind_cloudflare: true to check)",
+          evidence: [],
+        };
       return withRuleset(facts, (rs) => {
         const bad: string[] = [];
         const evidence: string[] = [];
         for (const port of [80, 443]) {
           for (const version of [4, 6] as const) {
             const v = evaluatePort(rs, port, version);
-            evidence.push(`tcp ${port} IPv${version}: ${v.verdict} ${v.sources.length ? `from ${v.sources.join(", ")}` : ""} (${v.evidence.join("; ")})`);
+            evidence.push(
+              `tcp ${port} IPv${version}: ${v.verdict} ${v.sources.length ? `from ${v.sources.join(", ")}` : ""} (${v.evidence.join("; ")})`,
+            );
             if (v.verdict === "accept") bad.push(`${port}/IPv${version} open to everyone`);
             if (v.verdict === "restricted") {
               const chain = inputBaseChains(rs, version)[0];
@@ -186,8 +273,19 @@ export const firewallChecks: readonly CheckDefinition[] = [
             }
           }
         }
-        if (bad.length) return { status: "fail", summary: `Web ports reachable around Cloudflare: ${bad.join("; ")}`, evidence, remediation: "rampart firewall allow from cloudflare to any port 80,443 && rampart firewall update-sets" };
-        return { status: "pass", summary: "Ports 80/443 accept only Cloudflare's ranges (or are closed)", evidence };
+        if (bad.length)
+          return {
+            status: "fail",
+            summary: `Web ports reachable around Cloudflare: ${bad.join("; ")}`,
+            evidence,
+            remediation:
+              "rampart firewall allow from cloudflare to any port 80,443 && rampart firewall update-sets",
+          };
+        return {
+          status: "pass",
+          summary: "Ports 80/443 accept only Cloudflare's ranges (or are closed)",
+          evidence,
+        };
       });
     },
   },

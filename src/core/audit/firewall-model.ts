@@ -53,7 +53,9 @@ export function inputBaseChains(rs: NftRuleset, version: IpVersion): NftChain[] 
 /** A base chain that drops what no rule accepted: policy drop or an unconditional final drop/reject. */
 export function chainDefaultDenies(rs: NftRuleset, chain: NftChain): boolean {
   if (chain.policy === "drop") return true;
-  const rules = rs.rules.filter((r) => r.family === chain.family && r.table === chain.table && r.chain === chain.name);
+  const rules = rs.rules.filter(
+    (r) => r.family === chain.family && r.table === chain.table && r.chain === chain.name,
+  );
   const last = rules[rules.length - 1];
   if (!last) return false;
   const verdict = ruleVerdict(last);
@@ -70,7 +72,14 @@ function ruleVerdict(rule: NftRule): string | undefined {
   for (const e of rule.expr) {
     if (typeof e !== "object" || e === null) continue;
     const key = Object.keys(e)[0];
-    if (key === "accept" || key === "drop" || key === "reject" || key === "return" || key === "jump" || key === "goto")
+    if (
+      key === "accept" ||
+      key === "drop" ||
+      key === "reject" ||
+      key === "return" ||
+      key === "jump" ||
+      key === "goto"
+    )
       return key;
   }
   return undefined;
@@ -84,7 +93,15 @@ export function evaluatePort(rs: NftRuleset, port: number, version: IpVersion): 
   for (const chain of chains) {
     const result = walkChain(rs, chain, { port, version }, walk, 0);
     if (result === "drop") {
-      return { port, version, verdict: "drop", intended: false, sources: [], rateLimited: walk.rateLimited, evidence: walk.evidence };
+      return {
+        port,
+        version,
+        verdict: "drop",
+        intended: false,
+        sources: [],
+        rateLimited: walk.rateLimited,
+        evidence: walk.evidence,
+      };
     }
     if (result === "restricted") restricted = true;
   }
@@ -102,16 +119,24 @@ export function evaluatePort(rs: NftRuleset, port: number, version: IpVersion): 
 
 type ChainResult = "accept" | "restricted" | "drop" | "continue";
 
-function walkChain(rs: NftRuleset, chain: { family: string; table: string; name: string; policy?: string; hook?: string }, p: Packet, walk: Walk, depth: number): ChainResult {
+function walkChain(
+  rs: NftRuleset,
+  chain: { family: string; table: string; name: string; policy?: string; hook?: string },
+  p: Packet,
+  walk: Walk,
+  depth: number,
+): ChainResult {
   if (depth > 16) return "continue";
-  const rules = rs.rules.filter((r) => r.family === chain.family && r.table === chain.table && r.chain === chain.name);
+  const rules = rs.rules.filter(
+    (r) => r.family === chain.family && r.table === chain.table && r.chain === chain.name,
+  );
   let restrictedAccept = false;
   for (const rule of rules) {
     const m = ruleMatches(rs, rule, p);
     if (m.match === "no") continue;
     if (m.rateLimit) walk.rateLimited = true;
     const verdict = ruleVerdict(rule);
-    const where = `${chainLabel(rule)} rule #${rule.handle ?? "?"}`;
+    const where = `${rule.family} ${rule.table} ${rule.chain} rule #${rule.handle ?? "?"}`;
     if (verdict === "accept") {
       if (m.namesPort) walk.intended = true;
       if (m.match === "yes" && !m.sources.length) {
@@ -123,14 +148,27 @@ function walkChain(rs: NftRuleset, chain: { family: string; table: string; name:
       walk.evidence.push(`${where} accepts from ${m.sources.join(", ") || "some sources"}`);
       continue;
     }
-    if ((verdict === "drop" || verdict === "reject") && m.match === "yes" && !m.sources.length && !m.rateLimit) {
+    if (
+      (verdict === "drop" || verdict === "reject") &&
+      m.match === "yes" &&
+      !m.sources.length &&
+      !m.rateLimit
+    ) {
       walk.evidence.push(`${where} ${verdict}s`);
       return restrictedAccept ? "restricted" : "drop";
     }
-    if ((verdict === "jump" || verdict === "goto") && m.match !== "no") {
+    if (verdict === "jump" || verdict === "goto") {
       const target = jumpTarget(rule);
       if (target === undefined) continue;
       const sub = walkChain(rs, { family: rule.family, table: rule.table, name: target }, p, walk, depth + 1);
+      if (m.sources.length && sub !== "continue") {
+        // Only some sources take this jump: what the target decides holds for them alone.
+        if (sub !== "drop") {
+          restrictedAccept = true;
+          walk.sources.push(...m.sources);
+        }
+        continue;
+      }
       if (sub === "accept" || sub === "drop") return sub === "drop" && restrictedAccept ? "restricted" : sub;
       if (sub === "restricted") restrictedAccept = true;
       if (verdict === "goto") break;
@@ -172,8 +210,8 @@ function ruleMatches(rs: NftRuleset, rule: NftRule, p: Packet): RuleMatch {
   let rateLimit = false;
   const sources: string[] = [];
   const and = (t: Tri) => {
-    if (t === "no" || match === "no") match = "no";
-    else if (t === "maybe") match = "maybe";
+    if (t === "no") match = "no";
+    else if (t === "maybe" && match === "yes") match = "maybe";
   };
   for (const e of rule.expr) {
     if (typeof e !== "object" || e === null) continue;
@@ -185,7 +223,12 @@ function ruleMatches(rs: NftRuleset, rule: NftRule, p: Packet): RuleMatch {
       if (RATE_XT.has(name)) rateLimit = true;
       continue;
     }
-    if (key === "set" && typeof body === "object" && body !== null && JSON.stringify(body).includes('"limit"')) {
+    if (
+      key === "set" &&
+      typeof body === "object" &&
+      body !== null &&
+      JSON.stringify(body).includes('"limit"')
+    ) {
       rateLimit = true;
       continue;
     }
@@ -198,7 +241,8 @@ function ruleMatches(rs: NftRuleset, rule: NftRule, p: Packet): RuleMatch {
       and(hit === "maybe" ? "maybe" : (hit === "yes") !== negate ? "yes" : "no");
       if (!negate && hit === "yes") namesPort = true;
     } else if (lk === "l4proto") {
-      const hit = valueContains(rs, rule, right, "tcp") === "yes" || valueContains(rs, rule, right, 6) === "yes";
+      const hit =
+        valueContains(rs, rule, right, "tcp") === "yes" || valueContains(rs, rule, right, 6) === "yes";
       and(hit !== negate ? "yes" : "no");
     } else if (lk === "nfproto") {
       const want = p.version === 4 ? "ipv4" : "ipv6";
@@ -261,7 +305,9 @@ function isRec(v: unknown): v is Record<string, unknown> {
 function valueContains(rs: NftRuleset, rule: NftRule, right: unknown, want: number | string): Tri {
   if (typeof right === "number" || typeof right === "string") {
     if (typeof right === "string" && right.startsWith("@")) {
-      const set = rs.sets.find((s) => s.family === rule.family && s.table === rule.table && s.name === right.slice(1));
+      const set = rs.sets.find(
+        (s) => s.family === rule.family && s.table === rule.table && s.name === right.slice(1),
+      );
       if (!set) return "maybe";
       return valueContains(rs, rule, set.elem, want);
     }
@@ -280,7 +326,11 @@ function valueContains(rs: NftRuleset, rule: NftRule, right: unknown, want: numb
     if (Array.isArray(right.set)) return valueContains(rs, rule, right.set, want);
     if (Array.isArray(right.range) && typeof want === "number") {
       const [lo, hi] = right.range as [unknown, unknown];
-      return typeof lo === "number" && typeof hi === "number" ? (want >= lo && want <= hi ? "yes" : "no") : "maybe";
+      return typeof lo === "number" && typeof hi === "number"
+        ? want >= lo && want <= hi
+          ? "yes"
+          : "no"
+        : "maybe";
     }
     if (isRec(right.elem)) return valueContains(rs, rule, right.elem.val, want);
     if ("val" in right) return valueContains(rs, rule, right.val, want);
@@ -306,7 +356,11 @@ export function expandSources(rs: NftRuleset, family: string, table: string, sou
 }
 
 /** Ports Docker publishes (DNAT in its nat DOCKER chain) and whether DOCKER-USER filters them. */
-export function dockerPublished(rs: NftRuleset): { ports: number[]; dockerUserFilters: boolean; present: boolean } {
+export function dockerPublished(rs: NftRuleset): {
+  ports: number[];
+  dockerUserFilters: boolean;
+  present: boolean;
+} {
   const present = rs.chains.some((c) => c.name === "DOCKER" || c.name === "DOCKER-USER");
   const ports: number[] = [];
   for (const rule of rs.rules) {
@@ -314,9 +368,12 @@ export function dockerPublished(rs: NftRuleset): { ports: number[]; dockerUserFi
     if (!rule.expr.some((e) => isRec(e) && "dnat" in e)) continue;
     for (const e of rule.expr) {
       if (!isRec(e) || !isRec(e.match)) continue;
-      if (describeLeft(e.match.left) === "dport" && typeof e.match.right === "number") ports.push(e.match.right);
+      if (describeLeft(e.match.left) === "dport" && typeof e.match.right === "number")
+        ports.push(e.match.right);
     }
   }
-  const dockerUserFilters = rs.rules.some((r) => r.chain === "DOCKER-USER" && ["drop", "reject"].includes(ruleVerdict(r) ?? ""));
+  const dockerUserFilters = rs.rules.some(
+    (r) => r.chain === "DOCKER-USER" && ["drop", "reject"].includes(ruleVerdict(r) ?? ""),
+  );
   return { ports: [...new Set(ports)].sort((a, b) => a - b), dockerUserFilters, present };
 }

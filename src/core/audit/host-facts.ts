@@ -58,6 +58,8 @@ export interface HostFacts {
   readonly root: string;
   readonly now: number;
   readonly settings: AuditSettings;
+  /** systemd is PID 1 (sd_booted(3): /run/systemd/system exists); undefined offline. */
+  readonly systemdRunning?: boolean;
   readonly ssh: Fact<SshSettings>;
   readonly accounts: Fact<AccountsDb>;
   readonly sudoGrants: Fact<readonly SudoGrant[]>;

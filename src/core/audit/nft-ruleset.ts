@@ -36,14 +36,16 @@ export interface NftRuleset {
 /** Reads nft's JSON; throws a plain Error with the reason when it is not nft JSON. */
 export function parseNftJson(text: string): NftRuleset {
   const doc: unknown = JSON.parse(text);
-  if (!isRecord(doc) || !Array.isArray(doc.nftables)) throw new Error('expected an object with an "nftables" array');
+  if (!isRecord(doc) || !Array.isArray(doc.nftables))
+    throw new Error('expected an object with an "nftables" array');
   const tables: { family: string; name: string }[] = [];
   const chains: NftChain[] = [];
   const rules: NftRule[] = [];
   const sets: NftSet[] = [];
   for (const item of doc.nftables) {
     if (!isRecord(item)) continue;
-    if (isRecord(item.table)) tables.push({ family: String(item.table.family), name: String(item.table.name) });
+    if (isRecord(item.table))
+      tables.push({ family: String(item.table.family), name: String(item.table.name) });
     if (isRecord(item.chain)) {
       const c = item.chain;
       chains.push({

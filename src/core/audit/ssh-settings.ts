@@ -1,6 +1,6 @@
 import type { Problem } from "../errors/problem.js";
 import { formatProblem } from "../errors/problem.js";
-import { type SshdConfig, allDirectives, firstDirective, matchSettings } from "../sshd/sshd-config.js";
+import { allDirectives, firstDirective, matchSettings, type SshdConfig } from "../sshd/sshd-config.js";
 import { SSHD_DEFAULTS } from "../sshd/sshd-keywords.js";
 
 export interface SshValue {
@@ -44,6 +44,10 @@ function at(d: { at: { file: string; line: number } }): string {
   return `${d.at.file}:${d.at.line}`;
 }
 
+function line(d: { at: { file: string; line: number }; written: string; args: readonly string[] }): string {
+  return `${at(d)}: ${d.written} ${d.args.join(" ")}`;
+}
+
 export function sshSettingsFrom(
   config: SshdConfig | undefined,
   sshdT: ReadonlyMap<string, readonly string[]> | undefined,
@@ -51,20 +55,29 @@ export function sshSettingsFrom(
 ): SshSettings {
   const fromFile = (keyword: string): SshValue | undefined => {
     const d = config ? firstDirective(config, keyword) : undefined;
-    return d ? { value: normalise(keyword, d.args.join(" ")), evidence: at(d), isDefault: false } : undefined;
+    return d
+      ? { value: normalise(keyword, d.args.join(" ")), evidence: line(d), isDefault: false }
+      : undefined;
   };
   const get = (keyword: string): SshValue => {
     if (sshdT) {
       const values = sshdT.get(keyword);
       const value = normalise(keyword, values?.[0] ?? SSHD_DEFAULTS[keyword] ?? "");
       const file = fromFile(keyword);
-      const where = file && file.value.toLowerCase() === value.toLowerCase() ? ` (set at ${file.evidence})` : "";
+      const where =
+        file && file.value.toLowerCase() === value.toLowerCase()
+          ? ` (set at ${file.evidence.split(": ")[0]})`
+          : "";
       return { value, evidence: `sshd -T: ${keyword} ${value}${where}`, isDefault: file === undefined };
     }
     const file = fromFile(keyword);
     if (file) return file;
     const value = SSHD_DEFAULTS[keyword] ?? "";
-    return { value, evidence: `${keyword} not set in ${config?.mainFile ?? "sshd_config"}: default "${value}"`, isDefault: true };
+    return {
+      value,
+      evidence: `${keyword} not set in ${config?.mainFile ?? "sshd_config"}: default "${value}"`,
+      isDefault: true,
+    };
   };
   const getAll = (keyword: string): SshValue[] => {
     if (sshdT) {
@@ -76,16 +89,22 @@ export function sshSettingsFrom(
       const def = SSHD_DEFAULTS[keyword];
       return def === undefined
         ? []
-        : [{ value: def, evidence: `${keyword} not set in ${config?.mainFile ?? "sshd_config"}: default "${def}"`, isDefault: true }];
+        : [
+            {
+              value: def,
+              evidence: `${keyword} not set in ${config?.mainFile ?? "sshd_config"}: default "${def}"`,
+              isDefault: true,
+            },
+          ];
     }
-    return ds.map((d) => ({ value: d.args.join(" "), evidence: at(d), isDefault: false }));
+    return ds.map((d) => ({ value: d.args.join(" "), evidence: line(d), isDefault: false }));
   };
   const matches = (keyword: string): SshMatchValue[] =>
     config
       ? matchSettings(config, keyword).map((m) => ({
           criteria: m.block.text,
           value: normalise(keyword, m.directive.args.join(" ")),
-          evidence: `${at(m.directive)} (in "Match ${m.block.text}" at ${at(m.block)})`,
+          evidence: `${line(m.directive)} (in "Match ${m.block.text}" at ${at(m.block)})`,
         }))
       : [];
   return {

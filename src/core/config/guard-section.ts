@@ -1,6 +1,6 @@
-import { parseDuration } from "./durations.js";
-import { type ConfigContext, type ConfigPath, checkKnownKeys, isRecord } from "./config-context.js";
 import { parseCidr } from "../ip/ip-address.js";
+import { type ConfigContext, type ConfigPath, checkKnownKeys, isRecord } from "./config-context.js";
+import { parseDuration } from "./durations.js";
 
 /** bantime.increment (fail2ban jail.conf(5)); `undefined` on a jail means "off". */
 export interface IncrementConfig {
@@ -121,7 +121,9 @@ export function defaultSshdJail(env: GuardDefaultsEnvironment): JailConfig {
     filter: "sshd",
     backend: env.authLogExists ? "file" : "journald",
     logpath: env.authLogExists ? ["/var/log/auth.log"] : [],
-    journalmatch: env.authLogExists ? [] : ["_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd", "+", "_COMM=sshd-session"],
+    journalmatch: env.authLogExists
+      ? []
+      : ["_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd", "+", "_COMM=sshd-session"],
     maxretry: GUARD_DEFAULTS.maxretry,
     findtime: GUARD_DEFAULTS.findtime,
     bantime: GUARD_DEFAULTS.bantime,
@@ -159,7 +161,11 @@ interface JailDefaults {
  * usable value is returned, so a caller can print all problems at once and refuse to start.
  * `data` is the section's value (undefined when the file has no `guard:`).
  */
-export function parseGuardSection(data: unknown, ctx: ConfigContext, env: GuardDefaultsEnvironment): GuardConfig {
+export function parseGuardSection(
+  data: unknown,
+  ctx: ConfigContext,
+  env: GuardDefaultsEnvironment,
+): GuardConfig {
   const base: ConfigPath = ["guard"];
   if (data === undefined || data === null) return defaultGuardConfig(env);
   if (!isRecord(data)) {
@@ -182,7 +188,12 @@ export function parseGuardSection(data: unknown, ctx: ConfigContext, env: GuardD
       "nft_table",
     ]);
   }
-  const nftPriority = readInteger(ctx, data.nft_priority, [...base, "nft_priority"], GUARD_DEFAULTS.nftPriority);
+  const nftPriority = readInteger(
+    ctx,
+    data.nft_priority,
+    [...base, "nft_priority"],
+    GUARD_DEFAULTS.nftPriority,
+  );
   const blocktypeText = readString(ctx, data.blocktype, [...base, "blocktype"], GUARD_DEFAULTS.blocktype);
   if (blocktypeText !== "drop" && blocktypeText !== "reject") {
     ctx.report("guard.blocktype", `Invalid blocktype "${blocktypeText}" (use "drop" or "reject")`, [
@@ -194,7 +205,10 @@ export function parseGuardSection(data: unknown, ctx: ConfigContext, env: GuardD
   if (data.jails === undefined) {
     jails = [defaultJailWith(defaults, env)];
   } else if (!isRecord(data.jails)) {
-    ctx.report("guard.jails", `"jails" must be a mapping of jail names, not ${describe(data.jails)}`, [...base, "jails"]);
+    ctx.report("guard.jails", `"jails" must be a mapping of jail names, not ${describe(data.jails)}`, [
+      ...base,
+      "jails",
+    ]);
     jails = [];
   } else {
     jails = [];
@@ -244,11 +258,20 @@ function readJail(
     return undefined;
   }
   checkKnownKeys(ctx, data, JAIL_KEYS, path, `jail "${name}"`);
-  const backend = readBackend(ctx, data.backend, [...path, "backend"], data.logpath === undefined ? defaults.backend : "file");
+  const backend = readBackend(
+    ctx,
+    data.backend,
+    [...path, "backend"],
+    data.logpath === undefined ? defaults.backend : "file",
+  );
   const logpath = readStringList(ctx, data.logpath, [...path, "logpath"]);
   for (const [i, p] of logpath.entries()) {
     if (!p.startsWith("/")) {
-      ctx.report("guard.logpath", `Log path "${p}" of jail "${name}" must be absolute`, [...path, "logpath", i]);
+      ctx.report("guard.logpath", `Log path "${p}" of jail "${name}" must be absolute`, [
+        ...path,
+        "logpath",
+        i,
+      ]);
     }
   }
   const enabled = readBoolean(ctx, data.enabled, [...path, "enabled"], true);
@@ -292,7 +315,13 @@ function readActions(ctx: ConfigContext, value: unknown, path: ConfigPath, jail:
       return;
     }
     checkKnownKeys(ctx, item, ["command", "webhook", "timeout"], at, "an action");
-    const timeoutSeconds = readSeconds(ctx, item.timeout, [...at, "timeout"], GUARD_DEFAULTS.actionTimeoutMs / 1000, false);
+    const timeoutSeconds = readSeconds(
+      ctx,
+      item.timeout,
+      [...at, "timeout"],
+      GUARD_DEFAULTS.actionTimeoutMs / 1000,
+      false,
+    );
     const timeoutMs = Math.max(1, timeoutSeconds) * 1000;
     if (item.command !== undefined && item.webhook === undefined) {
       // An argv list only: a single string would invite shell splitting, which is the bug class we avoid.
@@ -309,7 +338,11 @@ function readActions(ctx: ConfigContext, value: unknown, path: ConfigPath, jail:
         return;
       }
       if (!(item.command[0] as string).startsWith("/")) {
-        ctx.report("guard.action-command", `Command "${item.command[0]}" must be an absolute path`, [...at, "command", 0]);
+        ctx.report("guard.action-command", `Command "${item.command[0]}" must be an absolute path`, [
+          ...at,
+          "command",
+          0,
+        ]);
         return;
       }
       actions.push({ kind: "command", argv: item.command as string[], timeoutMs });
@@ -321,10 +354,11 @@ function readActions(ctx: ConfigContext, value: unknown, path: ConfigPath, jail:
         url = undefined;
       }
       if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-        ctx.report("guard.action-webhook", `Invalid webhook URL ${JSON.stringify(item.webhook)} (http or https)`, [
-          ...at,
-          "webhook",
-        ]);
+        ctx.report(
+          "guard.action-webhook",
+          `Invalid webhook URL ${JSON.stringify(item.webhook)} (http or https)`,
+          [...at, "webhook"],
+        );
         return;
       }
       actions.push({ kind: "webhook", url: url.toString(), timeoutMs });
@@ -353,28 +387,41 @@ function readIncrement(
   const factor = value.factor === undefined ? 1 : value.factor;
   if (typeof factor !== "number" || !Number.isFinite(factor) || factor <= 0) {
     // fail2ban eval()s bantime.factor; we take a plain positive number.
-    ctx.report("guard.increment-factor", `"factor" must be a positive number, not ${JSON.stringify(factor)}`, [
-      ...path,
-      "factor",
-    ]);
+    ctx.report(
+      "guard.increment-factor",
+      `"factor" must be a positive number, not ${JSON.stringify(factor)}`,
+      [...path, "factor"],
+    );
   }
   const multipliers: number[] = [];
   if (value.multipliers !== undefined) {
-    const raw = typeof value.multipliers === "string" ? value.multipliers.split(/\s+/).filter(Boolean) : value.multipliers;
+    const raw =
+      typeof value.multipliers === "string"
+        ? value.multipliers.split(/\s+/).filter(Boolean)
+        : value.multipliers;
     if (!Array.isArray(raw)) {
-      ctx.report("guard.increment-multipliers", `"multipliers" must be a list of numbers`, [...path, "multipliers"]);
+      ctx.report("guard.increment-multipliers", `"multipliers" must be a list of numbers`, [
+        ...path,
+        "multipliers",
+      ]);
     } else {
       for (const m of raw) {
         const n = typeof m === "string" ? Number(m) : m;
         if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
-          ctx.report("guard.increment-multipliers", `Invalid multiplier ${JSON.stringify(m)}`, [...path, "multipliers"]);
+          ctx.report("guard.increment-multipliers", `Invalid multiplier ${JSON.stringify(m)}`, [
+            ...path,
+            "multipliers",
+          ]);
         } else multipliers.push(n);
       }
     }
   }
   return {
     factor: typeof factor === "number" && factor > 0 ? factor : 1,
-    maxtime: value.maxtime === undefined ? undefined : readSeconds(ctx, value.maxtime, [...path, "maxtime"], 0, false),
+    maxtime:
+      value.maxtime === undefined
+        ? undefined
+        : readSeconds(ctx, value.maxtime, [...path, "maxtime"], 0, false),
     multipliers,
     overalljails: readBoolean(ctx, value.overalljails, [...path, "overalljails"], false),
   };
@@ -388,7 +435,11 @@ function readIgnoreList(ctx: ConfigContext, value: unknown, path: ConfigPath): s
     const network = parseCidr(item);
     if (!network) {
       // fail2ban also accepts DNS names here and resolves them on every check; we refuse them.
-      ctx.report("guard.ignoreip", `Invalid address or network "${item}" in ignoreip`, typeof value === "string" ? path : [...path, i]);
+      ctx.report(
+        "guard.ignoreip",
+        `Invalid address or network "${item}" in ignoreip`,
+        typeof value === "string" ? path : [...path, i],
+      );
     } else out.push(network.text);
   });
   return out;
@@ -453,7 +504,12 @@ function readInteger(ctx: ConfigContext, value: unknown, path: ConfigPath, fallb
 }
 
 function readCount(ctx: ConfigContext, value: unknown, path: ConfigPath, fallback: number): number {
-  const n = readInteger(ctx, typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value, path, fallback);
+  const n = readInteger(
+    ctx,
+    typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value,
+    path,
+    fallback,
+  );
   if (n < 1 || n > 1000) {
     ctx.report("config.range", `Expected a count between 1 and 1000, not ${n}`, path);
     return fallback;
@@ -480,7 +536,11 @@ function readSeconds(
   if (value === undefined) return fallback;
   const seconds = typeof value === "string" || typeof value === "number" ? parseDuration(value) : undefined;
   if (seconds === undefined) {
-    ctx.report("config.duration", `Invalid duration ${JSON.stringify(value)} (e.g. 600, 10m, 1h, 1d, 5w)`, path);
+    ctx.report(
+      "config.duration",
+      `Invalid duration ${JSON.stringify(value)} (e.g. 600, 10m, 1h, 1d, 5w)`,
+      path,
+    );
     return fallback;
   }
   if (allowPermanent && seconds < 0) return -1;

@@ -3,11 +3,14 @@
  * pin a zone. The default implementation uses the process's zone through JS `Date` (the `TZ`
  * environment variable), which is what Python's `time.mktime` / `datetime.fromtimestamp` use.
  */
+import { civilToFields } from "./civil.js";
 export interface LocalZone {
   /** Local wall time → epoch seconds, like Python's `time.mktime` with `tm_isdst = -1`. */
   toEpoch(y: number, mo: number, d: number, h: number, mi: number, s: number): number;
   /** Epoch seconds → local wall time as civil seconds (see civil.ts), like `datetime.fromtimestamp`. */
   toCivil(epoch: number): number;
+  /** Optional fast path of `toEpoch` taking civil seconds (see civil.ts); same results. */
+  civilToEpoch?(civil: number): number;
 }
 
 function dateToEpoch(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
@@ -51,13 +54,25 @@ export function createSystemLocalZone(): LocalZone {
       }
       return hourCivil + mi * 60 + s - off;
     },
+    civilToEpoch(civil) {
+      const hourCivil = Math.floor(civil / 3600) * 3600;
+      if (hourCivil === lastHour) return civil - lastOffset;
+      const f = civilToFields(civil);
+      return this.toEpoch(f.year, f.month, f.day, f.hour, f.minute, f.second);
+    },
     toCivil(epoch) {
       if (epoch === lastNowEpoch) return lastNowCivil;
       const ms = Math.floor(epoch * 1000);
       const dt = new Date(ms);
       const wall =
-        Date.UTC(dt.getFullYear(), dt.getMonth(), dt.getDate(), dt.getHours(), dt.getMinutes(), dt.getSeconds()) /
-        1000;
+        Date.UTC(
+          dt.getFullYear(),
+          dt.getMonth(),
+          dt.getDate(),
+          dt.getHours(),
+          dt.getMinutes(),
+          dt.getSeconds(),
+        ) / 1000;
       const civil = wall + (epoch - Math.floor(epoch));
       lastNowEpoch = epoch;
       lastNowCivil = civil;

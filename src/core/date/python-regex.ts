@@ -14,7 +14,8 @@
 /** Python's `\w` for str patterns: `str.isalnum()` or "_" (letters and every numeric category). */
 const WORD_CLASS_BODY = "\\p{L}\\p{N}_";
 /** Python's `\s` for str patterns (`str.isspace()`): includes \x1c-\x1f and \x85, not \ufeff. */
-const SPACE_CLASS_BODY = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const SPACE_CLASS_BODY =
+  "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const WORD = `[${WORD_CLASS_BODY}]`;
 const BOUNDARY = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
 const NON_BOUNDARY = `(?:(?<=${WORD})(?=${WORD})|(?<!${WORD})(?!${WORD}))`;
@@ -31,8 +32,8 @@ export class PythonRegexError extends Error {}
 
 const JS_SYNTAX = new Set(["^", "$", "\\", ".", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|", "/"]);
 
-function escapeLiteral(ch: string): string {
-  return JS_SYNTAX.has(ch) || ch === "-" ? `\\${ch}` : ch;
+function escapeLiteral(ch: string, inClass = false): string {
+  return JS_SYNTAX.has(ch) || (inClass && ch === "-") ? `\\${ch}` : ch;
 }
 
 function hex(n: number): string {
@@ -164,7 +165,7 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
           return `(?:\\${num})`;
         }
         if (/[A-Za-z]/.test(c)) return fail(`bad escape \\${c}`);
-        return escapeLiteral(c);
+        return escapeLiteral(c, inClass);
     }
   };
 
@@ -215,7 +216,13 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
     if (negatedShorthand !== null) {
       if (items !== 1) return fail("unsupported negated shorthand inside a character set");
       const inner =
-        negatedShorthand === "D" ? (ascii ? "0-9" : "\\p{Nd}") : negatedShorthand === "W" ? wordBody : spaceBody;
+        negatedShorthand === "D"
+          ? ascii
+            ? "0-9"
+            : "\\p{Nd}"
+          : negatedShorthand === "W"
+            ? wordBody
+            : spaceBody;
       return negate ? `[${inner}]` : `[^${inner}]`;
     }
     return `[${negate ? "^" : ""}${body}]`;
@@ -244,25 +251,27 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
           break;
         }
         const rest = pattern.slice(i);
-        let m: RegExpExecArray | null;
-        if ((m = /^\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest))) {
-          const name = m[1]!;
+        const named = /^\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
+        const backref = named ? null : /^\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/.exec(rest);
+        const plain = named || backref ? null : /^\(\?(?::|=|!|<=|<!)/.exec(rest);
+        if (named) {
+          const name = named[1]!;
           if (groupNames.includes(name)) return fail(`redefinition of group name "${name}"`);
           groupNames.push(name);
           groupCount += 1;
           depth += 1;
           out += `(?<${name}>`;
-          i += m[0].length;
-        } else if ((m = /^\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/.exec(rest))) {
-          if (!groupNames.includes(m[1]!)) return fail(`unknown group name "${m[1]}"`);
-          out += `(?:\\k<${m[1]}>)`;
-          i += m[0].length;
+          i += named[0].length;
+        } else if (backref) {
+          if (!groupNames.includes(backref[1]!)) return fail(`unknown group name "${backref[1]}"`);
+          out += `(?:\\k<${backref[1]}>)`;
+          i += backref[0].length;
           canQuantify = true;
           break;
-        } else if ((m = /^\(\?(?::|=|!|<=|<!)/.exec(rest))) {
+        } else if (plain) {
           depth += 1;
-          out += m[0];
-          i += m[0].length;
+          out += plain[0];
+          i += plain[0].length;
         } else if (rest.startsWith("(?#")) {
           const end = pattern.indexOf(")", i);
           if (end < 0) return fail("missing ), unterminated comment");

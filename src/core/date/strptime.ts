@@ -161,7 +161,10 @@ export class DatePatternError extends Error {}
  * the Python regex and the template name. Any other `%` is an error, as Python's `%` formatting
  * rejects it.
  */
-export function expandDirectives(pattern: string, timeRe: ReadonlyMap<string, string>): { regex: string; name: string } {
+export function expandDirectives(
+  pattern: string,
+  timeRe: ReadonlyMap<string, string>,
+): { regex: string; name: string } {
   let regex = "";
   let name = "";
   let i = 0;
@@ -331,8 +334,53 @@ export function groupsToEpoch(
     result = daysFromCivil(year - 1, month, day) * 86400 + secsOfDay;
   }
   if (tzoffset !== null) return result;
-  const f = civilToFields(result);
+  return civilToEpoch(result, zone);
+}
+
+/** `time.mktime(date_result.timetuple())` for a civil time. */
+function civilToEpoch(civil: number, zone: LocalZone): number {
+  if (zone.civilToEpoch !== undefined) return zone.civilToEpoch(civil);
+  const f = civilToFields(civil);
   return zone.toEpoch(f.year, f.month, f.day, f.hour, f.minute, f.second);
+}
+
+let memoNowCivil = Number.NaN;
+let memoNowYear = 0;
+
+/**
+ * The common case of groupsToEpoch, for native matchers: month and day known, no zone in the
+ * line, year optional (null = infer). Same results as groupsToEpoch for those fields.
+ */
+export function simpleFieldsToEpoch(
+  year: number | null,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  defaultTzOffset: number | null,
+  nowEpoch: number,
+  zone: LocalZone,
+): number | null {
+  const nowCivil = zone.toCivil(nowEpoch);
+  let y: number;
+  if (year === null) {
+    if (nowCivil !== memoNowCivil) {
+      memoNowCivil = nowCivil;
+      memoNowYear = civilToFields(nowCivil).year;
+    }
+    y = memoNowYear;
+  } else y = year;
+  if (!isValidCivil(y, month, day, hour, minute, second)) return null;
+  let result = civilSeconds(y, month, day, hour, minute, second);
+  if (defaultTzOffset !== null) result -= defaultTzOffset * 60;
+  if (year === null && result > nowCivil + 86400) {
+    if (!isValidCivil(y - 1, month, day, 0, 0, 0)) return null;
+    const secsOfDay = (((result % 86400) + 86400) % 86400) | 0;
+    result = daysFromCivil(y - 1, month, day) * 86400 + secsOfDay;
+  }
+  if (defaultTzOffset !== null) return result;
+  return civilToEpoch(result, zone);
 }
 
 function indexOrValueError(list: readonly string[], val: string): number {
@@ -367,7 +415,7 @@ export function pyInt(s: string): number {
 let ndZeros: number[] | null = null;
 
 /** Digit value of a Unicode decimal digit (category Nd comes in runs of ten starting at 0). */
-function decimalValue(ch: string): number {
+export function decimalValue(ch: string): number {
   const cp = ch.codePointAt(0)!;
   if (cp >= 48 && cp <= 57) return cp - 48;
   if (ndZeros === null) {

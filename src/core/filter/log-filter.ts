@@ -84,20 +84,35 @@ export class LogFilter implements LineFilter {
     };
   }
 
+  /** Runs every regex and date template once so that V8 compiles them up front. */
+  warmUp(): void {
+    const { prefRegex, failRegexes, ignoreRegexes, dateDetector } = this.parts;
+    const sample = "Jan  1 00:00:00 host daemon[1]: warm-up from 192.0.2.1 port 1\n";
+    for (let round = 0; round < 3; round++) {
+      for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes]) regex?.search(sample, [["", "", sample]]);
+    }
+    dateDetector.warmUp();
+  }
+
   processLine(text: string, lineNumber: number, now: number): LogFailure[] {
     this.lastLineIgnored = false;
     this.lastPrefMatched = false;
     let tuple: TupleLine;
     let date: number | undefined;
     const m = this.parts.dateDetector.match(text, now);
+    // fail2ban logs "Failed to process line" and skips it (filter.py processLineAndAdd).
+    if (m?.fault) return [];
+    const lastDateIsRecent = this.lastDate !== undefined && this.lastDate > now - 60;
     if (m) {
       const dateText = text.slice(m.start, m.end);
       tuple = [text.slice(0, m.start), dateText, text.slice(m.end)];
       if (dateText !== "") {
-        date = m.time;
-        this.lastTimeText = dateText;
-        this.lastDate = date;
-      } else if (this.lastDate !== undefined && this.lastDate > now - 60) {
+        if (m.time !== null) {
+          date = m.time;
+          this.lastTimeText = dateText;
+          this.lastDate = date;
+        }
+      } else if (lastDateIsRecent) {
         tuple = ["", this.lastTimeText, text];
         date = this.lastDate;
       } else {
@@ -105,10 +120,11 @@ export class LogFilter implements LineFilter {
       }
     } else {
       tuple = ["", "", text];
-      if (this.lastDate !== undefined && this.lastDate > now - 60) {
-        tuple = ["", this.lastTimeText, text];
-        date = this.lastDate;
-      }
+    }
+    if (date === undefined && lastDateIsRecent) {
+      // An unparsable or missing date borrows the last one, and the whole line is matched.
+      tuple = ["", this.lastTimeText, text];
+      date = this.lastDate;
     }
     return this.findFailures(tuple, date, lineNumber, now);
   }

@@ -1,15 +1,15 @@
-import { type Problem, type Result, failed, ok, problem } from "../errors/problem.js";
+import { failed, ok, type Problem, problem, type Result } from "../errors/problem.js";
 import { parseCidr } from "../ip/ip-address.js";
-import {
-  type AddressSpec,
-  type DefaultPolicy,
-  type Direction,
-  type FirewallRule,
-  type PortRange,
-  type Protocol,
-  type RateLimit,
-  type RateUnit,
-  type RuleAction,
+import type {
+  AddressSpec,
+  DefaultPolicy,
+  Direction,
+  FirewallRule,
+  PortRange,
+  Protocol,
+  RateLimit,
+  RateUnit,
+  RuleAction,
 } from "./firewall-rule.js";
 import type { ServiceEntry } from "./services-file.js";
 
@@ -75,18 +75,23 @@ export function parseFirewallCommand(
       ? [usage(`Options --connlimit, --rate and --burst apply to "allow" and "limit" rules only`)]
       : [];
   if (verb === undefined) return failed([usage("Missing a command (try: status, allow 22/tcp, enable)")]);
+  if (!ACTIONS.includes(verb) && verb !== "insert" && !(verb === "delete" && !/^\d+$/.test(rest[0] ?? ""))) {
+    const extraProblems = noExtras();
+    if (extraProblems.length > 0) return failed(extraProblems);
+  }
   if (verb === "status") {
     const mode = rest[0] ?? "plain";
     if (rest.length > 1 || !["plain", "numbered", "verbose"].includes(mode)) {
-      return failed([usage(`Unknown status option "${rest.join(" ")}" (use: status, status numbered, status verbose)`)]);
+      return failed([
+        usage(`Unknown status option "${rest.join(" ")}" (use: status, status numbered, status verbose)`),
+      ]);
     }
     return ok({ kind: "status", mode: mode as StatusMode });
   }
   const simple = SIMPLE_VERBS.find((v) => v === verb);
   if (simple !== undefined) {
     if (rest.length > 0) return failed([usage(`"${verb}" takes no arguments, got "${rest.join(" ")}"`)]);
-    const extraProblems = noExtras();
-    return extraProblems.length > 0 ? failed(extraProblems) : ok({ kind: simple });
+    return ok({ kind: simple });
   }
   if (verb === "default") {
     const [policy, direction = "incoming", ...more] = rest;
@@ -94,7 +99,9 @@ export function parseFirewallCommand(
       return failed([usage(`Unknown default policy "${policy ?? ""}" (use: allow, deny or reject)`)]);
     }
     if (!["incoming", "outgoing", "routed"].includes(direction) || more.length > 0) {
-      return failed([usage(`Unknown direction "${[direction, ...more].join(" ")}" (use: incoming, outgoing or routed)`)]);
+      return failed([
+        usage(`Unknown direction "${[direction, ...more].join(" ")}" (use: incoming, outgoing or routed)`),
+      ]);
     }
     return ok({
       kind: "default",
@@ -104,10 +111,12 @@ export function parseFirewallCommand(
   }
   if (verb === "delete") {
     const [first, ...more] = rest;
-    if (first === undefined) return failed([usage(`"delete" needs a rule number or a rule (delete 2, delete allow 22/tcp)`)]);
+    if (first === undefined)
+      return failed([usage(`"delete" needs a rule number or a rule (delete 2, delete allow 22/tcp)`)]);
     if (/^\d+$/.test(first)) {
       const number = parsePositiveInt(first, 1_000_000);
-      if (number === undefined || more.length > 0) return failed([usage(`Invalid rule number "${rest.join(" ")}"`)]);
+      if (number === undefined || more.length > 0)
+        return failed([usage(`Invalid rule number "${rest.join(" ")}"`)]);
       return ok({ kind: "delete-number", number });
     }
     const rule = parseRule(rest, extras, context);
@@ -116,7 +125,8 @@ export function parseFirewallCommand(
   if (verb === "insert") {
     const [numberText = "", ...ruleWords] = rest;
     const position = parsePositiveInt(numberText, 1_000_000);
-    if (position === undefined) return failed([usage(`Invalid position "${numberText}" for "insert" (rules count from 1)`)]);
+    if (position === undefined)
+      return failed([usage(`Invalid position "${numberText}" for "insert" (rules count from 1)`)]);
     const rule = parseRule(ruleWords, extras, context);
     return rule.ok ? ok({ kind: "add", rule: rule.value, position }) : rule;
   }
@@ -138,7 +148,12 @@ interface PortParse {
 }
 
 /** Parses "22", "80,443", "6000:6007", "ssh" (no /proto suffix). */
-function parsePortList(text: string, explicitProto: Protocol | undefined, context: GrammarContext, problems: Problem[]) {
+function parsePortList(
+  text: string,
+  explicitProto: Protocol | undefined,
+  context: GrammarContext,
+  problems: Problem[],
+) {
   const result: PortParse = { ranges: [], impliedProtos: new Set() };
   if (text === "") {
     problems.push(usage(`Missing port`));
@@ -150,7 +165,8 @@ function parsePortList(text: string, explicitProto: Protocol | undefined, contex
       const from = parsePort(range[1] ?? "", text, problems);
       const to = parsePort(range[2] ?? "", text, problems);
       if (from !== undefined && to !== undefined) {
-        if (from >= to) problems.push(usage(`Invalid port range "${item}": the first port must be lower than the second`));
+        if (from >= to)
+          problems.push(usage(`Invalid port range "${item}": the first port must be lower than the second`));
         else result.ranges.push({ from, to });
       }
       continue;
@@ -160,7 +176,9 @@ function parsePortList(text: string, explicitProto: Protocol | undefined, contex
       if (port !== undefined) result.ranges.push({ from: port, to: port });
       continue;
     }
-    const entries = /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(item) ? context.services.get(item.toLowerCase()) : undefined;
+    const entries = /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(item)
+      ? context.services.get(item.toLowerCase())
+      : undefined;
     if (!entries) {
       problems.push(
         usage(
@@ -172,10 +190,14 @@ function parsePortList(text: string, explicitProto: Protocol | undefined, contex
       continue;
     }
     const usable = entries.filter(
-      (e) => (e.proto === "tcp" || e.proto === "udp") && (explicitProto === undefined || explicitProto === "any" || e.proto === explicitProto),
+      (e) =>
+        (e.proto === "tcp" || e.proto === "udp") &&
+        (explicitProto === undefined || explicitProto === "any" || e.proto === explicitProto),
     );
     if (usable.length === 0) {
-      problems.push(usage(`Service "${item}" has no ${explicitProto ?? "tcp or udp"} port in ${context.servicesFile}`));
+      problems.push(
+        usage(`Service "${item}" has no ${explicitProto ?? "tcp or udp"} port in ${context.servicesFile}`),
+      );
       continue;
     }
     const ports = new Set(usable.map((e) => e.port));
@@ -188,7 +210,9 @@ function parsePortList(text: string, explicitProto: Protocol | undefined, contex
 function parsePort(text: string, whole: string, problems: Problem[]): number | undefined {
   const value = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= 1 && value <= 65535)) {
-    problems.push(usage(`Invalid port "${text}"${whole !== text ? ` in "${whole}"` : ""}: ports are 1 to 65535`));
+    problems.push(
+      usage(`Invalid port "${text}"${whole !== text ? ` in "${whole}"` : ""}: ports are 1 to 65535`),
+    );
     return undefined;
   }
   return value;
@@ -200,7 +224,11 @@ function parseProto(text: string | undefined, problems: Problem[]): Protocol | u
   return undefined;
 }
 
-function parseAddress(text: string | undefined, context: GrammarContext, problems: Problem[]): AddressSpec | undefined {
+function parseAddress(
+  text: string | undefined,
+  context: GrammarContext,
+  problems: Problem[],
+): AddressSpec | undefined {
   if (text === undefined) {
     problems.push(usage(`Missing address after "from"/"to"`));
     return undefined;
@@ -233,11 +261,17 @@ function parseRate(text: string, problems: Problem[]): { count: number; unit: Ra
 }
 
 /** One rule from its words (`allow 22/tcp`, `deny from 10.0.0.0/8 to any port 25 proto tcp`). */
-export function parseRule(words: readonly string[], extras: RuleExtras, context: GrammarContext): Result<FirewallRule> {
+export function parseRule(
+  words: readonly string[],
+  extras: RuleExtras,
+  context: GrammarContext,
+): Result<FirewallRule> {
   const problems: Problem[] = [];
   const [actionWord, ...tokens] = words;
   if (actionWord === undefined || !ACTIONS.includes(actionWord)) {
-    return failed([usage(`Expected a rule starting with allow, deny, reject or limit, got "${actionWord ?? ""}"`)]);
+    return failed([
+      usage(`Expected a rule starting with allow, deny, reject or limit, got "${actionWord ?? ""}"`),
+    ]);
   }
   const action = actionWord as RuleAction;
   let direction: Direction = "in";
@@ -255,7 +289,8 @@ export function parseRule(words: readonly string[], extras: RuleExtras, context:
   if (tokens[i] === "on") {
     next();
     const name = next();
-    if (name === undefined || !IFACE.test(name)) problems.push(usage(`Invalid interface name "${name ?? ""}"`));
+    if (name === undefined || !IFACE.test(name))
+      problems.push(usage(`Invalid interface name "${name ?? ""}"`));
     else iface = name;
   }
   if (tokens[i] === "log" || tokens[i] === "log-all") {
@@ -280,11 +315,16 @@ export function parseRule(words: readonly string[], extras: RuleExtras, context:
     const word = next();
     if (word === "proto") {
       const value = next();
-      if (proto !== undefined && value !== proto) problems.push(usage(`Conflicting protocols "${proto}" and "${value ?? ""}"`));
+      if (proto !== undefined && value !== proto)
+        problems.push(usage(`Conflicting protocols "${proto}" and "${value ?? ""}"`));
       proto = parseProto(value, problems) ?? proto;
     } else if (word === "from" || word === "to") {
       if (simplePorts !== undefined) {
-        problems.push(usage(`"${word}" cannot follow the short form "${simplePorts}" (write: ${action} from A to any port P)`));
+        problems.push(
+          usage(
+            `"${word}" cannot follow the short form "${simplePorts}" (write: ${action} from A to any port P)`,
+          ),
+        );
       }
       const address = parseAddress(next(), context, problems);
       if (word === "from") {
@@ -312,9 +352,14 @@ export function parseRule(words: readonly string[], extras: RuleExtras, context:
       const text = next();
       if (text === undefined) problems.push(usage(`Missing text after "comment"`));
       else if (new TextEncoder().encode(text).length > MAX_COMMENT || /["\\\p{Cc}]/u.test(text)) {
-        problems.push(usage(`Invalid comment "${text}": at most ${MAX_COMMENT} characters, no quotes, backslashes or control characters`));
+        problems.push(
+          usage(
+            `Invalid comment "${text}": at most ${MAX_COMMENT} characters, no quotes, backslashes or control characters`,
+          ),
+        );
       } else comment = text;
-      if (i < tokens.length) problems.push(usage(`Unexpected "${tokens.slice(i).join(" ")}" after the comment`));
+      if (i < tokens.length)
+        problems.push(usage(`Unexpected "${tokens.slice(i).join(" ")}" after the comment`));
       i = tokens.length;
     } else if (word === "app") {
       problems.push(usage(`Application profiles ("app") are not supported; use ports or service names`));
@@ -324,7 +369,9 @@ export function parseRule(words: readonly string[], extras: RuleExtras, context:
     }
   }
   if (simplePorts === undefined && !sawFrom && !sawTo && toPortsText === undefined) {
-    problems.push(usage(`Incomplete rule "${words.join(" ")}" (e.g. ${action} 22/tcp, ${action} from 192.0.2.0/24)`));
+    problems.push(
+      usage(`Incomplete rule "${words.join(" ")}" (e.g. ${action} 22/tcp, ${action} from 192.0.2.0/24)`),
+    );
   }
   const impliedProtos = new Set<string>();
   const portList = (text: string | undefined): PortRange[] | undefined => {
@@ -335,7 +382,8 @@ export function parseRule(words: readonly string[], extras: RuleExtras, context:
   };
   const toPorts = portList(simplePorts ?? toPortsText);
   const fromPorts = portList(fromPortsText);
-  if (proto === undefined) proto = impliedProtos.size === 1 ? (([...impliedProtos][0] ?? "any") as Protocol) : "any";
+  if (proto === undefined)
+    proto = impliedProtos.size === 1 ? (([...impliedProtos][0] ?? "any") as Protocol) : "any";
   if (from.kind === "cidr" && to.kind === "cidr" && from.family !== to.family) {
     problems.push(usage(`Addresses "${from.cidr}" and "${to.cidr}" are of different IP versions`));
   }
@@ -343,7 +391,8 @@ export function parseRule(words: readonly string[], extras: RuleExtras, context:
   let connlimit: number | undefined;
   if (extras.connlimit !== undefined) {
     connlimit = parsePositiveInt(extras.connlimit, 65535);
-    if (connlimit === undefined) problems.push(usage(`Invalid --connlimit "${extras.connlimit}" (use a number from 1 to 65535)`));
+    if (connlimit === undefined)
+      problems.push(usage(`Invalid --connlimit "${extras.connlimit}" (use a number from 1 to 65535)`));
   }
   if ((connlimit !== undefined || rate !== undefined) && action !== "allow" && action !== "limit") {
     problems.push(usage(`Options --connlimit, --rate and --burst apply to "allow" and "limit" rules only`));
@@ -369,8 +418,10 @@ function extrasRate(action: RuleAction, extras: RuleExtras, problems: Problem[])
   let burst: number | undefined;
   if (extras.burst !== undefined) {
     burst = parsePositiveInt(extras.burst, 1_000_000);
-    if (burst === undefined) problems.push(usage(`Invalid --burst "${extras.burst}" (use a positive number)`));
-    if (extras.rate === undefined && action !== "limit") problems.push(usage(`--burst needs --rate (or a "limit" rule)`));
+    if (burst === undefined)
+      problems.push(usage(`Invalid --burst "${extras.burst}" (use a positive number)`));
+    if (extras.rate === undefined && action !== "limit")
+      problems.push(usage(`--burst needs --rate (or a "limit" rule)`));
   }
   if (extras.rate !== undefined) {
     const rate = parseRate(extras.rate, problems);
@@ -387,7 +438,8 @@ export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
   const merged: PortRange[] = [];
   for (const r of sorted) {
     const last = merged[merged.length - 1];
-    if (last && r.from <= last.to + 1) merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, r.to) };
+    if (last && r.from <= last.to + 1)
+      merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, r.to) };
     else merged.push({ ...r });
   }
   return merged;

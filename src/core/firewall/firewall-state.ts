@@ -1,5 +1,5 @@
-import { type Problem, type Result, failed, ok, problem } from "../errors/problem.js";
 import { isRecord } from "../config/config-context.js";
+import { failed, ok, type Problem, problem, type Result } from "../errors/problem.js";
 import { parseCidr } from "../ip/ip-address.js";
 import type { AddressSpec, FirewallRule, FirewallState, PortRange } from "./firewall-rule.js";
 
@@ -31,7 +31,11 @@ export function parseFirewallState(text: string, file: string): Result<FirewallS
   }
   if (typeof data.enabled !== "boolean") bad(`"enabled"`);
   if (!Array.isArray(data.rules)) bad(`"rules"`);
-  else data.rules.forEach((rule, i) => (isRule(rule) ? undefined : bad(`rule ${i + 1}`)));
+  else {
+    data.rules.forEach((rule, i) => {
+      if (!isRule(rule)) bad(`rule ${i + 1}`);
+    });
+  }
   if (problems.length > 0) return failed(problems);
   return ok(data as unknown as FirewallState);
 }
@@ -55,7 +59,8 @@ function isPorts(value: unknown): value is PortRange[] {
 function isAddress(value: unknown): value is AddressSpec {
   if (!isRecord(value)) return false;
   if (value.kind === "any") return true;
-  if (value.kind === "cidr") return typeof value.cidr === "string" && parseCidr(value.cidr)?.address.family === value.family;
+  if (value.kind === "cidr")
+    return typeof value.cidr === "string" && parseCidr(value.cidr)?.address.family === value.family;
   return value.kind === "set" && typeof value.name === "string" && /^[a-z][a-z0-9_]{0,23}$/.test(value.name);
 }
 
@@ -71,13 +76,16 @@ function isRule(value: unknown): value is FirewallRule {
     ["allow", "deny", "reject", "limit"].includes(String(value.action)) &&
     ["in", "out"].includes(String(value.direction)) &&
     ["tcp", "udp", "any"].includes(String(value.proto)) &&
-    (value.iface === undefined || (typeof value.iface === "string" && /^[A-Za-z0-9_.:@-]{1,15}\*?$/.test(value.iface))) &&
+    (value.iface === undefined ||
+      (typeof value.iface === "string" && /^[A-Za-z0-9_.:@-]{1,15}\*?$/.test(value.iface))) &&
     isAddress(value.from) &&
     isAddress(value.to) &&
     (value.fromPorts === undefined || isPorts(value.fromPorts)) &&
     (value.toPorts === undefined || isPorts(value.toPorts)) &&
-    (value.connlimit === undefined || (Number.isInteger(value.connlimit) && (value.connlimit as number) >= 1)) &&
-    (value.comment === undefined || (typeof value.comment === "string" && !/["\\\p{Cc}]/u.test(value.comment))) &&
+    (value.connlimit === undefined ||
+      (Number.isInteger(value.connlimit) && (value.connlimit as number) >= 1)) &&
+    (value.comment === undefined ||
+      (typeof value.comment === "string" && !/["\\\p{Cc}]/u.test(value.comment))) &&
     okRate
   );
 }

@@ -2,7 +2,7 @@ import { type Problem, problem } from "../errors/problem.js";
 import { type IpAddress, parseIp } from "../ip/ip-address.js";
 import type { AddressSpec, FirewallState } from "./firewall-rule.js";
 import { formatRuleWords } from "./nft-script.js";
-import { type Packet, type Verdict, evaluatePacket } from "./packet-evaluator.js";
+import { evaluatePacket, type Packet, type Verdict } from "./packet-evaluator.js";
 import type { AddressSet } from "./set-file.js";
 
 /** The admin's session from `SSH_CONNECTION` (ssh(1): "client_ip client_port server_ip server_port"). */
@@ -103,7 +103,10 @@ export function checkLockout(
       }
     }
     const admitted = [...sources.values()].some((saddr) => {
-      const daddr = session && session.server.family === saddr.family ? session.server : SERVER[saddr.family === 4 ? 0 : 1]!;
+      const daddr =
+        session && session.server.family === saddr.family
+          ? session.server
+          : SERVER[saddr.family === 4 ? 0 : 1]!;
       const packet: Packet = { direction: "in", saddr, daddr, proto: "tcp", sport: 40000, dport: port };
       return evaluatePacket(candidate, sets, packet, options).verdict === "accept";
     });

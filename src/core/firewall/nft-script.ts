@@ -34,7 +34,13 @@ export function renderDisabledScript(options: RenderOptions): string {
 
 const ICMP_V4 = ["destination-unreachable", "time-exceeded", "parameter-problem", "echo-request"];
 // RFC 4890 §4.3.1: must not be dropped for IPv6 to work (PMTU discovery, errors).
-const ICMP_V6 = ["destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem", "echo-request"];
+const ICMP_V6 = [
+  "destination-unreachable",
+  "packet-too-big",
+  "time-exceeded",
+  "parameter-problem",
+  "echo-request",
+];
 // Neighbour discovery and MLD are link-local only: RFC 4861 §7.1.1 requires hop limit 255.
 const ICMP_V6_LINK = [
   "nd-router-solicit",
@@ -60,7 +66,12 @@ function renderSet(name: string, type: "ipv4_addr" | "ipv6_addr", networks: read
   if (networks.length > 0) {
     const chunks: string[] = [];
     for (let i = 0; i < networks.length; i += 8) {
-      chunks.push(networks.slice(i, i + 8).map(setElementText).join(", "));
+      chunks.push(
+        networks
+          .slice(i, i + 8)
+          .map(setElementText)
+          .join(", "),
+      );
     }
     lines.push(`\t\telements = { ${chunks.join(",\n\t\t\t     ")} }`);
   }
@@ -97,7 +108,11 @@ function ruleFamilies(rule: FirewallRule, sets: ReadonlyMap<string, AddressSet>)
   return families;
 }
 
-function addressMatch(spec: AddressSpec, field: "saddr" | "daddr", family: Family | undefined): string | undefined {
+function addressMatch(
+  spec: AddressSpec,
+  field: "saddr" | "daddr",
+  family: Family | undefined,
+): string | undefined {
   if (spec.kind === "any" || family === undefined) return undefined;
   const prefix = family === 4 ? "ip" : "ip6";
   if (spec.kind === "cidr") return `${prefix} ${field} ${spec.cidr}`;
@@ -140,7 +155,8 @@ function renderRule(
   const localPeer: "saddr" | "daddr" = rule.direction === "in" ? "saddr" : "daddr";
   for (const family of variants) {
     const match: string[] = [];
-    if (rule.iface !== undefined) match.push(`${rule.direction === "in" ? "iifname" : "oifname"} "${rule.iface}"`);
+    if (rule.iface !== undefined)
+      match.push(`${rule.direction === "in" ? "iifname" : "oifname"} "${rule.iface}"`);
     if (family !== undefined && rule.from.kind === "any" && rule.to.kind === "any") {
       match.push(`meta nfproto ${family === 4 ? "ipv4" : "ipv6"}`);
     }
@@ -201,10 +217,14 @@ export function formatRuleWords(rule: FirewallRule): string[] {
   if (rule.iface !== undefined) words.push("on", rule.iface);
   const ports = (ranges: readonly PortRange[]) =>
     ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}:${r.to}`)).join(",");
-  const addr = (spec: AddressSpec) => (spec.kind === "any" ? "any" : spec.kind === "cidr" ? spec.cidr : spec.name);
-  const simple = rule.from.kind === "any" && rule.to.kind === "any" && rule.fromPorts === undefined && rule.toPorts;
+  const addr = (spec: AddressSpec) =>
+    spec.kind === "any" ? "any" : spec.kind === "cidr" ? spec.cidr : spec.name;
+  const simple =
+    rule.from.kind === "any" && rule.to.kind === "any" && rule.fromPorts === undefined && rule.toPorts;
   if (simple) {
-    words.push(rule.proto === "any" ? ports(rule.toPorts ?? []) : `${ports(rule.toPorts ?? [])}/${rule.proto}`);
+    words.push(
+      rule.proto === "any" ? ports(rule.toPorts ?? []) : `${ports(rule.toPorts ?? [])}/${rule.proto}`,
+    );
   } else {
     if (rule.proto !== "any") words.push("proto", rule.proto);
     words.push("from", addr(rule.from));
@@ -213,7 +233,8 @@ export function formatRuleWords(rule: FirewallRule): string[] {
     if (rule.toPorts) words.push("port", ports(rule.toPorts));
   }
   if (rule.connlimit !== undefined) words.push(`--connlimit ${rule.connlimit}`);
-  if (rule.rate !== undefined) words.push(`--rate ${rule.rate.count}/${rule.rate.unit} --burst ${rule.rate.burst}`);
+  if (rule.rate !== undefined)
+    words.push(`--rate ${rule.rate.count}/${rule.rate.unit} --burst ${rule.rate.burst}`);
   return words;
 }
 

@@ -28,7 +28,11 @@ export interface EvaluateOptions {
   readonly unknownIface?: "pessimistic";
 }
 
-function addressMatches(spec: AddressSpec, address: IpAddress, sets: ReadonlyMap<string, AddressSet>): boolean {
+function addressMatches(
+  spec: AddressSpec,
+  address: IpAddress,
+  sets: ReadonlyMap<string, AddressSet>,
+): boolean {
   if (spec.kind === "any") return true;
   if (spec.kind === "cidr") {
     const network = parseCidr(spec.cidr);

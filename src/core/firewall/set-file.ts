@@ -1,4 +1,4 @@
-import { type Problem, type Result, failed, ok, problem } from "../errors/problem.js";
+import { failed, ok, type Problem, problem, type Result } from "../errors/problem.js";
 import { type IpNetwork, networkContains, parseCidr } from "../ip/ip-address.js";
 
 /** The addresses of one named set, split by family because nft sets have one key type. */
@@ -24,12 +24,16 @@ export function parseSetFile(text: string, file: string, name: string): Result<A
     const col = withoutComment.indexOf(token) + 1;
     const at = { file, line: index + 1, col };
     if (/\s/.test(token)) {
-      problems.push(problem("firewall.set-line", `Expected one address or CIDR per line, got "${token}"`, at));
+      problems.push(
+        problem("firewall.set-line", `Expected one address or CIDR per line, got "${token}"`, at),
+      );
       return;
     }
     const network = parseCidr(token);
     if (!network) {
-      problems.push(problem("firewall.set-address", `Invalid address or CIDR "${token}" in set "${name}"`, at));
+      problems.push(
+        problem("firewall.set-address", `Invalid address or CIDR "${token}" in set "${name}"`, at),
+      );
       return;
     }
     networks.push(network);

@@ -11,7 +11,11 @@ const MAX_EXPONENT = 20;
  * - else the default formula max(bantime, bantime * 2**min(count, 20) * factor);
  * - then capped at maxtime. A permanent bantime (-1) stays permanent.
  */
-export function incrementedBanTime(bantime: number, previousBans: number, increment: IncrementConfig | undefined): number {
+export function incrementedBanTime(
+  bantime: number,
+  previousBans: number,
+  increment: IncrementConfig | undefined,
+): number {
   if (increment === undefined || bantime < 0 || previousBans <= 0) return bantime;
   let seconds: number;
   if (increment.multipliers.length > 0) {

@@ -115,13 +115,19 @@ export class Detector {
   /** `rampart ban JAIL IP`. */
   manualBan(jailName: string, address: string, now: number): ManualResult {
     const state = this.jails.get(jailName);
-    if (!state) return { ok: false, message: `No jail "${jailName}" (jails: ${this.jailNames().join(", ") || "none"})` };
+    if (!state)
+      return {
+        ok: false,
+        message: `No jail "${jailName}" (jails: ${this.jailNames().join(", ") || "none"})`,
+      };
     const ip = parseIp(address);
     if (!ip) return { ok: false, message: `"${address}" is not an IP address` };
     const why = state.ignore.reason(ip);
-    if (why !== undefined) return { ok: false, message: `Refusing to ban "${ip.text}": it is ignored (${why})` };
+    if (why !== undefined)
+      return { ok: false, message: `Refusing to ban "${ip.text}": it is ignored (${why})` };
     const target = banTargetOf(ip, state.config.ipv6Prefix);
-    if (state.bans.has(target.text)) return { ok: false, message: `"${target.text}" is already banned in jail "${jailName}"` };
+    if (state.bans.has(target.text))
+      return { ok: false, message: `"${target.text}" is already banned in jail "${jailName}"` };
     state.window.delete(windowKeyOf(target, ip));
     const decision = this.banDecision(state, target, ip, now, now, 0, "manual", []);
     return decision ? { ok: true, decisions: [decision] } : { ok: false, message: "Ban time is zero" };
@@ -135,7 +141,8 @@ export class Detector {
     const ip = parseIp(address);
     const asTarget = ip ? undefined : parseBanTarget(address);
     if (!ip && !asTarget) return { ok: false, message: `"${address}" is not an IP address` };
-    if (jailName !== undefined && !this.jails.has(jailName)) return { ok: false, message: `No jail "${jailName}"` };
+    if (jailName !== undefined && !this.jails.has(jailName))
+      return { ok: false, message: `No jail "${jailName}"` };
     const decisions: GuardDecision[] = [];
     for (const [name, state] of this.jails) {
       if (jailName !== undefined && name !== jailName) continue;
@@ -146,7 +153,8 @@ export class Detector {
       if (ip) state.window.delete(windowKeyOf(target, ip));
       decisions.push({ kind: "unban", jail: name, target: ban.target, reason: "manual" });
     }
-    if (decisions.length === 0) return { ok: false, message: `"${address}" is not banned${jailName ? ` in jail "${jailName}"` : ""}` };
+    if (decisions.length === 0)
+      return { ok: false, message: `"${address}" is not banned${jailName ? ` in jail "${jailName}"` : ""}` };
     return { ok: true, decisions };
   }
 
@@ -182,6 +190,35 @@ export class Detector {
       if (until === undefined || (until !== null && ban.until > until)) until = ban.until;
     }
     return until;
+  }
+
+  /** Open failure windows, for the store at shutdown. */
+  *pendingFailures(): IterableIterator<{ jail: string; key: string; times: number[] }> {
+    for (const [jail, state] of this.jails) {
+      for (const { key, times } of state.window.entries()) yield { jail, key: JSON.stringify(key), times };
+    }
+  }
+
+  /** Re-adopts saved windows; failures older than findtime are dropped, a full window does not ban. */
+  restorePendingFailures(
+    entries: readonly { jail: string; key: string; times: readonly number[] }[],
+    now: number,
+  ): void {
+    for (const e of entries) {
+      const state = this.jails.get(e.jail);
+      if (!state) continue;
+      let key: unknown;
+      try {
+        key = JSON.parse(e.key);
+      } catch {
+        continue;
+      }
+      if (typeof key !== "string" && typeof key !== "number") continue;
+      const times = e.times
+        .filter((t) => t >= now - state.config.findtime && t <= now)
+        .slice(-(state.config.maxretry - 1));
+      for (const t of times) state.window.record(key, t);
+    }
   }
 
   status(jailName: string): JailStatus | undefined {

@@ -10,6 +10,8 @@ export function guardLogLine(decision: GuardDecision, pid: number): string {
   if (decision.kind === "unban") return `rampart[${pid}]: [${decision.jail}] Unban ${decision.target.text}`;
   const { ban } = decision;
   const why =
-    decision.reason === "manual" ? "manual" : `${ban.failures} failures in ${formatDuration(decision.findtime)}`;
+    decision.reason === "manual"
+      ? "manual"
+      : `${ban.failures} failures in ${formatDuration(decision.findtime)}`;
   return `rampart[${pid}]: [${ban.jail}] Ban ${ban.target.text} for ${formatDuration(ban.bantime)} (${why})`;
 }

@@ -47,7 +47,8 @@ export function parseControlRequest(line: string): ControlRequest | string {
   } catch {
     return "Request is not valid JSON";
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "Request must be a JSON object";
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return "Request must be a JSON object";
   const r = value as Record<string, unknown>;
   const str = (k: string): string | undefined => (typeof r[k] === "string" ? (r[k] as string) : undefined);
   const has = (k: string): boolean => r[k] !== undefined;

@@ -93,7 +93,8 @@ class Tokenizer {
     if (char === "\\") {
       index += 1;
       const following = this.chars[index];
-      if (following === undefined) throw new PythonRegexError("bad escape (end of pattern)", this.chars.length - 1);
+      if (following === undefined)
+        throw new PythonRegexError("bad escape (end of pattern)", this.chars.length - 1);
       char += following;
     }
     this.index = index + 1;
@@ -157,7 +158,8 @@ class Tokenizer {
   }
 
   checkGroupName(name: string, offset: number): void {
-    if (!isPythonIdentifier(name)) throw this.error(`bad character in group name ${pyRepr(name)}`, cpLength(name) + offset);
+    if (!isPythonIdentifier(name))
+      throw this.error(`bad character in group name ${pyRepr(name)}`, cpLength(name) + offset);
   }
 }
 
@@ -250,6 +252,7 @@ export function nodeWidth(
   const cap = MAXREPEAT - 1;
   switch (node.kind) {
     case "empty":
+    case "fail":
     case "anchor":
     case "look":
       return [0, 0];
@@ -305,8 +308,8 @@ function has(set: string, c: string | undefined): boolean {
 
 type ClassCode = { kind: "literal"; cp: number } | { kind: "category"; category: CategoryName };
 
-function parseHexEscape(source: Tokenizer, escape: string, digits: number): number {
-  const full = escape + source.getWhile(digits, HEXDIGITS);
+function parseHexEscape(source: Tokenizer, esc: string, digits: number): number {
+  const full = esc + source.getWhile(digits, HEXDIGITS);
   if (full.length !== digits + 2) throw source.error(`incomplete escape ${full}`, full.length);
   const value = Number.parseInt(full.slice(2), 16);
   // chr() raises ValueError above U+10FFFF, which _escape turns into "bad escape".
@@ -321,26 +324,26 @@ function unsupportedNamedEscape(source: Tokenizer): never {
   );
 }
 
-function classEscape(source: Tokenizer, escape: string): ClassCode {
-  const code = ESCAPES.get(escape);
+function classEscape(source: Tokenizer, esc: string): ClassCode {
+  const code = ESCAPES.get(esc);
   if (code !== undefined) return { kind: "literal", cp: code };
-  const category = CATEGORY_ESCAPES.get(escape);
+  const category = CATEGORY_ESCAPES.get(esc);
   if (category !== undefined) return { kind: "category", category };
-  const c = escape.slice(1);
-  if (c === "x") return { kind: "literal", cp: parseHexEscape(source, escape, 2) };
-  if (c === "u") return { kind: "literal", cp: parseHexEscape(source, escape, 4) };
-  if (c === "U") return { kind: "literal", cp: parseHexEscape(source, escape, 8) };
+  const c = esc.slice(1);
+  if (c === "x") return { kind: "literal", cp: parseHexEscape(source, esc, 2) };
+  if (c === "u") return { kind: "literal", cp: parseHexEscape(source, esc, 4) };
+  if (c === "U") return { kind: "literal", cp: parseHexEscape(source, esc, 8) };
   if (c === "N") unsupportedNamedEscape(source);
   if (has(OCTDIGITS, c)) {
-    const full = escape + source.getWhile(2, OCTDIGITS);
+    const full = esc + source.getWhile(2, OCTDIGITS);
     const value = Number.parseInt(full.slice(1), 8);
     if (value > 0o377) {
       throw source.error(`octal escape value ${full} outside of range 0-0o377`, full.length);
     }
     return { kind: "literal", cp: value };
   }
-  if (has(DIGITS, c)) throw source.error(`bad escape ${escape}`, escape.length);
-  if (has(ASCIILETTERS, c)) throw source.error(`bad escape ${escape}`, escape.length);
+  if (has(DIGITS, c)) throw source.error(`bad escape ${esc}`, esc.length);
+  if (has(ASCIILETTERS, c)) throw source.error(`bad escape ${esc}`, esc.length);
   return { kind: "literal", cp: ord(c) };
 }
 
@@ -349,11 +352,11 @@ interface Ctx {
   readonly source: Tokenizer;
 }
 
-function escapeNode(ctx: Ctx, escape: string, flags: number): RegexNode {
+function escapeNode(ctx: Ctx, esc: string, flags: number): RegexNode {
   const { source, state } = ctx;
   const ascii = (flags & FLAG_ASCII) !== 0;
   const ignoreCase = (flags & FLAG_IGNORECASE) !== 0;
-  switch (escape) {
+  switch (esc) {
     case "\\A":
       return { kind: "anchor", anchor: "start", ascii };
     case "\\Z":
@@ -363,22 +366,28 @@ function escapeNode(ctx: Ctx, escape: string, flags: number): RegexNode {
     case "\\B":
       return { kind: "anchor", anchor: "notWordBoundary", ascii };
   }
-  const category = CATEGORY_ESCAPES.get(escape);
+  const category = CATEGORY_ESCAPES.get(esc);
   if (category !== undefined) {
-    return { kind: "class", negated: false, items: [{ kind: "category", category, ascii }], ignoreCase, ascii };
+    return {
+      kind: "class",
+      negated: false,
+      items: [{ kind: "category", category, ascii }],
+      ignoreCase,
+      ascii,
+    };
   }
-  const code = ESCAPES.get(escape);
+  const code = ESCAPES.get(esc);
   if (code !== undefined) return { kind: "literal", cp: code, ignoreCase, ascii };
-  const c = escape.slice(1);
+  const c = esc.slice(1);
   const lit = (cp: number): RegexNode => ({ kind: "literal", cp, ignoreCase, ascii });
-  if (c === "x") return lit(parseHexEscape(source, escape, 2));
-  if (c === "u") return lit(parseHexEscape(source, escape, 4));
-  if (c === "U") return lit(parseHexEscape(source, escape, 8));
+  if (c === "x") return lit(parseHexEscape(source, esc, 2));
+  if (c === "u") return lit(parseHexEscape(source, esc, 4));
+  if (c === "U") return lit(parseHexEscape(source, esc, 8));
   if (c === "N") unsupportedNamedEscape(source);
-  if (c === "0") return lit(Number.parseInt((escape + source.getWhile(2, OCTDIGITS)).slice(1), 8));
+  if (c === "0") return lit(Number.parseInt((esc + source.getWhile(2, OCTDIGITS)).slice(1), 8));
   if (has(DIGITS, c)) {
     // Octal escape *or* decimal group reference — Python's own "(sigh)".
-    let full = escape;
+    let full = esc;
     if (has(DIGITS, source.next)) {
       full += source.get();
       if (has(OCTDIGITS, full[1]) && has(OCTDIGITS, full[2]) && has(OCTDIGITS, source.next)) {
@@ -398,7 +407,7 @@ function escapeNode(ctx: Ctx, escape: string, flags: number): RegexNode {
     }
     throw source.error(`invalid group reference ${group}`, full.length - 1);
   }
-  if (has(ASCIILETTERS, c)) throw source.error(`bad escape ${escape}`, escape.length);
+  if (has(ASCIILETTERS, c)) throw source.error(`bad escape ${esc}`, esc.length);
   return lit(ord(c));
 }
 
@@ -436,7 +445,10 @@ function parseFlags(source: Tokenizer, state: State, first: string): [number, nu
       if (char === undefined) throw source.error("missing -, : or )");
       if (")-:".includes(char)) break;
       if (!FLAG_LETTERS.has(char)) {
-        throw source.error(/^\p{Alphabetic}$/u.test(char) ? "unknown flag" : "missing -, : or )", cpLength(char));
+        throw source.error(
+          /^\p{Alphabetic}$/u.test(char) ? "unknown flag" : "missing -, : or )",
+          cpLength(char),
+        );
       }
     }
   }
@@ -453,7 +465,8 @@ function parseFlags(source: Tokenizer, state: State, first: string): [number, nu
     }
     for (;;) {
       const flag = FLAG_LETTERS.get(char!)!;
-      if ((flag & TYPE_FLAGS) !== 0) throw source.error("bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
+      if ((flag & TYPE_FLAGS) !== 0)
+        throw source.error("bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
       delFlags |= flag;
       char = source.get();
       if (char === undefined) throw source.error("missing :");
@@ -535,7 +548,8 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
             setLength += 2;
             break;
           }
-          const code2: ClassCode = that[0] === "\\" ? classEscape(source, that) : { kind: "literal", cp: ord(that) };
+          const code2: ClassCode =
+            that[0] === "\\" ? classEscape(source, that) : { kind: "literal", cp: ord(that) };
           const rangeLength = cpLength(thisChar) + 1 + cpLength(that);
           if (code1.kind !== "literal" || code2.kind !== "literal") {
             throw source.error(`bad character range ${thisChar}-${that}`, rangeLength);
@@ -622,8 +636,10 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
             const refName = source.getUntil(")", "group name");
             source.checkGroupName(refName, 1);
             const gid = state.groupIndex.get(refName);
-            if (gid === undefined) throw source.error(`unknown group name ${pyRepr(refName)}`, cpLength(refName) + 1);
-            if (!state.checkGroup(gid)) throw source.error("cannot refer to an open group", cpLength(refName) + 1);
+            if (gid === undefined)
+              throw source.error(`unknown group name ${pyRepr(refName)}`, cpLength(refName) + 1);
+            if (!state.checkGroup(gid))
+              throw source.error("cannot refer to an open group", cpLength(refName) + 1);
             state.checkLookbehindGroup(gid, source);
             push({ kind: "backref", index: gid, ignoreCase });
             continue;
@@ -650,7 +666,8 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
           if (char === "<") {
             const next = source.get();
             if (next === undefined) throw source.error("unexpected end of pattern");
-            if (next !== "=" && next !== "!") throw source.error(`unknown extension ?<${next}`, cpLength(next) + 2);
+            if (next !== "=" && next !== "!")
+              throw source.error(`unknown extension ?<${next}`, cpLength(next) + 2);
             kind = next;
             behind = true;
             savedLookbehind = state.lookbehindGroups;
@@ -661,7 +678,8 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
           }
           const body = parseSub(ctx, verbose, nested + 1, scoped);
           if (behind && wasUnset) state.lookbehindGroups = undefined;
-          if (!source.match(")")) throw source.error("missing ), unterminated subpattern", source.tell() - start);
+          if (!source.match(")"))
+            throw source.error("missing ), unterminated subpattern", source.tell() - start);
           if (behind) {
             // _compiler.py: "look-behind requires fixed-width pattern" (raised without a position).
             const [lo, hi] = nodeWidth(body, state.groupWidths);
@@ -675,16 +693,23 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
           let condGroup: number;
           if (isPythonIdentifier(condName)) {
             const gid = state.groupIndex.get(condName);
-            if (gid === undefined) throw source.error(`unknown group name ${pyRepr(condName)}`, cpLength(condName) + 1);
+            if (gid === undefined)
+              throw source.error(`unknown group name ${pyRepr(condName)}`, cpLength(condName) + 1);
             condGroup = gid;
           } else {
             // int() also takes " 1", "+1", "1_0"; non-ASCII digits are left unsupported.
-            const normalized = condName.trim().replace(/^\+/, "").replace(/(?<=\d)_(?=\d)/g, "");
+            const normalized = condName
+              .trim()
+              .replace(/^\+/, "")
+              .replace(/(?<=\d)_(?=\d)/g, "");
             if (!/^\p{Nd}+$/u.test(normalized)) {
               throw source.error(`bad character in group name ${pyRepr(condName)}`, cpLength(condName) + 1);
             }
             if (!/^[0-9]+$/.test(normalized)) {
-              throw new UnsupportedRegexError("non-ASCII digits in a group reference are not supported", start);
+              throw new UnsupportedRegexError(
+                "non-ASCII digits in a group reference are not supported",
+                start,
+              );
             }
             condGroup = Number.parseInt(normalized, 10);
             if (condGroup === 0) throw source.error("bad group number", cpLength(condName) + 1);
@@ -702,7 +727,8 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
             no = parseSeq(ctx, verbose, nested + 1, false, scoped);
             if (source.next === "|") throw source.error("conditional backref with more than two branches");
           }
-          if (!source.match(")")) throw source.error("missing ), unterminated subpattern", source.tell() - start);
+          if (!source.match(")"))
+            throw source.error("missing ), unterminated subpattern", source.tell() - start);
           push({ kind: "conditional", index: condGroup, yes, no, pos: condPos });
           continue;
         } else if (char === ">") {

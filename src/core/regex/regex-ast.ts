@@ -29,6 +29,8 @@ export type RepeatMode = "greedy" | "lazy" | "possessive";
 
 export type RegexNode =
   | { readonly kind: "empty" }
+  /** Never matches; produced by translation (a backreference to a group known not to have matched). */
+  | { readonly kind: "fail" }
   | { readonly kind: "literal"; readonly cp: number; readonly ignoreCase: boolean; readonly ascii: boolean }
   | { readonly kind: "any"; readonly dotAll: boolean }
   | {
@@ -39,7 +41,12 @@ export type RegexNode =
       readonly ascii: boolean;
     }
   | { readonly kind: "anchor"; readonly anchor: AnchorName; readonly ascii: boolean }
-  | { readonly kind: "group"; readonly index: number; readonly name: string | undefined; readonly body: RegexNode }
+  | {
+      readonly kind: "group";
+      readonly index: number;
+      readonly name: string | undefined;
+      readonly body: RegexNode;
+    }
   | { readonly kind: "look"; readonly behind: boolean; readonly negated: boolean; readonly body: RegexNode }
   | { readonly kind: "atomic"; readonly body: RegexNode }
   | { readonly kind: "backref"; readonly index: number; readonly ignoreCase: boolean }

@@ -1,6 +1,6 @@
-import { type Problem, type SourcePosition, problem } from "../errors/problem.js";
+import { type Problem, problem, type SourcePosition } from "../errors/problem.js";
 import { hasGlobMagic, matchGlobSegment } from "./glob-pattern.js";
-import type { SshdConfig, SshdDirective, SshdMatchBlock, SshdMatchCriterion } from "./sshd-config.js";
+import type { SshdConfig, SshdDirective, SshdMatchCriterion } from "./sshd-config.js";
 import { SSHD_ALIASES, SSHD_DEPRECATED, SSHD_KEYWORDS, SSHD_MATCH_KEYWORDS } from "./sshd-keywords.js";
 
 /** What the reader needs from a file tree; paths are absolute as seen inside the tree. */
@@ -13,7 +13,16 @@ export interface SshdConfigSource {
 
 // servconf.c SERVCONF_MAX_DEPTH: sshd refuses deeper Include nesting.
 const MAX_INCLUDE_DEPTH = 16;
-const MATCH_CRITERIA = new Set(["user", "group", "host", "address", "localaddress", "localport", "rdomain", "all"]);
+const MATCH_CRITERIA = new Set([
+  "user",
+  "group",
+  "host",
+  "address",
+  "localaddress",
+  "localport",
+  "rdomain",
+  "all",
+]);
 
 interface Frame {
   /** The Match block lines currently belong to, or undefined for the global section. */
@@ -109,7 +118,11 @@ export function readSshdConfig(source: SshdConfigSource, mainFile = "/etc/ssh/ss
           problems.push(problem("sshd.deprecated", `Deprecated keyword "${written}" is ignored by sshd`, at));
         } else {
           problems.push(
-            problem("sshd.unknown-keyword", `Unknown keyword "${written}": sshd refuses to start with it`, at),
+            problem(
+              "sshd.unknown-keyword",
+              `Unknown keyword "${written}": sshd refuses to start with it`,
+              at,
+            ),
           );
         }
         continue;
@@ -134,7 +147,12 @@ export function readSshdConfig(source: SshdConfigSource, mainFile = "/etc/ssh/ss
     mainFile,
     files,
     global,
-    matchBlocks: blocks.map((b) => ({ criteria: b.criteria, text: b.text, at: b.at, directives: b.directives })),
+    matchBlocks: blocks.map((b) => ({
+      criteria: b.criteria,
+      text: b.text,
+      at: b.at,
+      directives: b.directives,
+    })),
     problems,
   };
 }
@@ -193,7 +211,11 @@ function tokenize(line: string): Token[] {
   return tokens;
 }
 
-function parseCriteria(args: readonly string[], at: SourcePosition, problems: Problem[]): SshdMatchCriterion[] {
+function parseCriteria(
+  args: readonly string[],
+  at: SourcePosition,
+  problems: Problem[],
+): SshdMatchCriterion[] {
   const criteria: SshdMatchCriterion[] = [];
   for (let i = 0; i < args.length; i++) {
     const kind = (args[i] as string).toLowerCase();

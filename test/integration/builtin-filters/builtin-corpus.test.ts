@@ -4,13 +4,19 @@
 // fixtures (OpenSSH ≥ 9.8 messages, Rampart's ban log, hostile input) use the same annotations.
 // The checking engine is a parameter: fail2ban-regex (the reference) and Rampart's own engine.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCommand } from "../../../src/adapters/process/run-command.js";
 import { type CorpusRun, optionSuffix, readCorpus } from "./corpus-cases.js";
-import { type EngineFailure, type FilterEngine, fail2banRegexEngine, rampartEngine, repoRoot } from "./engines.js";
+import {
+  type EngineFailure,
+  type EngineJob,
+  fail2banRegexEngine,
+  rampartEngine,
+  repoRoot,
+} from "./engines.js";
 
 const FILTERS_DIR = join(repoRoot, "filters");
 const F2B_LOGS = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs";
@@ -31,13 +37,13 @@ export const COVERAGE: Readonly<Record<string, readonly string[]>> = {
   "apache-badbots": [f2b("apache-badbots"), fixture("hostile-apache-badbots.log")],
   "apache-noscript": [f2b("apache-noscript"), fixture("hostile-apache.log")],
   "apache-overflows": [f2b("apache-overflows"), fixture("hostile-apache.log")],
-  "nginx-http-auth": [f2b("nginx-http-auth"), fixture("hostile-nginx.log")],
-  "nginx-limit-req": [f2b("nginx-limit-req"), fixture("hostile-nginx.log")],
+  "nginx-http-auth": [f2b("nginx-http-auth"), fixture("hostile-nginx-http-auth.log")],
+  "nginx-limit-req": [f2b("nginx-limit-req"), fixture("hostile-nginx-limit-req.log")],
   "nginx-botsearch": [f2b("nginx-botsearch"), fixture("hostile-nginx-botsearch.log")],
   "lighttpd-auth": [f2b("lighttpd-auth"), fixture("hostile-lighttpd.log")],
   postfix: [f2b("postfix"), fixture("hostile-postfix.log")],
-  "courier-auth": [f2b("courier-auth"), fixture("hostile-courier.log")],
-  "courier-smtp": [f2b("courier-smtp"), fixture("hostile-courier.log")],
+  "courier-auth": [f2b("courier-auth"), fixture("hostile-courier-auth.log")],
+  "courier-smtp": [f2b("courier-smtp"), fixture("hostile-courier-smtp.log")],
   qmail: [f2b("qmail"), fixture("hostile-qmail.log")],
   dovecot: [f2b("dovecot"), fixture("hostile-dovecot.log")],
   exim: [f2b("exim"), fixture("hostile-exim.log")],
@@ -45,6 +51,18 @@ export const COVERAGE: Readonly<Record<string, readonly string[]>> = {
   vsftpd: [f2b("vsftpd"), fixture("hostile-vsftpd.log")],
   "pure-ftpd": [f2b("pure-ftpd"), fixture("hostile-pure-ftpd.log")],
   recidive: [f2b("recidive"), fixture("recidive-rampart.log"), fixture("hostile-recidive.log")],
+};
+
+// Corpus lines where the built-ins deliberately report another address than fail2ban's corpus
+// expects. The line is "Failed password for invalid user test from 127.0.0.1 port 58946 ssh2:
+// from 10.10.1.2 port 55555 ssh2". Since OpenSSH 6.3 a password failure carries no ": info"
+// suffix, and the same text arises when a client picks the user name "test from 127.0.0.1 port
+// 58946 ssh2:" and connects from 10.10.1.2. Trusting the first address lets any client have
+// another address banned (fail2ban 1.0.2 does: see hostile-sshd.log), so the built-in takes the
+// last one sshd wrote. Checked as stated here, not skipped.
+const DELIBERATE: Readonly<Record<string, { host: string; reason: string }>> = {
+  "sshd:144": { host: "10.10.1.2", reason: "address after an attacker-chosen user name" },
+  "sshd-journal:145": { host: "10.10.1.2", reason: "address after an attacker-chosen user name" },
 };
 
 // Hostile fixtures inject these addresses through user-controlled fields (user names, URLs,
@@ -99,6 +117,8 @@ export interface FilterCounts {
   falseTotal: number;
   /** `"match": true` lines whose expected host is a DNS name: the built-ins use <ADDR> only. */
   dnsSkipped: number;
+  /** Lines checked against DELIBERATE instead of the corpus annotation. */
+  deliberate: number;
   runs: number;
 }
 
@@ -109,16 +129,27 @@ interface RunOutcome {
 
 function compareRun(run: CorpusRun, found: EngineFailure[], hostile: boolean): RunOutcome {
   const problems: string[] = [];
-  const counts: FilterCounts = { trueFound: 0, trueTotal: 0, falseFlagged: 0, falseTotal: 0, dnsSkipped: 0, runs: 1 };
+  const counts: FilterCounts = {
+    trueFound: 0,
+    trueTotal: 0,
+    falseFlagged: 0,
+    falseTotal: 0,
+    dnsSkipped: 0,
+    deliberate: 0,
+    runs: 1,
+  };
   const where = (n: number) => `${run.corpus}:${n}${optionSuffix(run.options)}`;
   const byLine = new Map<number, EngineFailure[]>();
   for (const f of found) {
     byLine.set(f.line, [...(byLine.get(f.line) ?? []), f]);
-    if (hostile && INJECTED.test(f.ip)) problems.push(`injected address "${f.ip}" reported for line ${f.line}`);
+    if (hostile && INJECTED.test(f.ip))
+      problems.push(`injected address "${f.ip}" reported for line ${f.line}`);
   }
   run.lines.forEach((line, index) => {
     const hits = byLine.get(index + 1) ?? [];
-    const exp = line.expect;
+    const deliberate = DELIBERATE[`${run.corpus}:${line.corpusLine}`];
+    if (deliberate) counts.deliberate++;
+    const exp = deliberate ? { ...line.expect, host: deliberate.host } : line.expect;
     if (!exp.match) {
       counts.falseTotal++;
       if (hits.length > 0) {
@@ -139,7 +170,8 @@ function compareRun(run: CorpusRun, found: EngineFailure[], hostile: boolean): R
     const bad: string[] = [];
     if (hits.length > 1) bad.push(`${hits.length} failures instead of 1`);
     const hit = hits[0] as EngineFailure;
-    if (exp.host !== undefined && !sameAddress(hit.ip, exp.host)) bad.push(`address "${hit.ip}" ≠ "${exp.host}"`);
+    if (exp.host !== undefined && !sameAddress(hit.ip, exp.host))
+      bad.push(`address "${hit.ip}" ≠ "${exp.host}"`);
     if (exp.time !== undefined && localStamp(hit.time) !== expectedStamp(exp.time))
       bad.push(`time ${localStamp(hit.time)} ≠ ${expectedStamp(exp.time)}`);
     if (exp.user !== undefined && hit.user !== exp.user) bad.push(`user "${hit.user}" ≠ "${exp.user}"`);
@@ -149,54 +181,110 @@ function compareRun(run: CorpusRun, found: EngineFailure[], hostile: boolean): R
   return { problems, counts };
 }
 
-async function checkFilter(engine: FilterEngine, filter: string, workDir: string): Promise<RunOutcome> {
-  const runs: { run: CorpusRun; hostile: boolean }[] = [];
-  for (const path of COVERAGE[filter] ?? []) {
-    const corpus = path.startsWith(F2B_LOGS) ? path.slice(F2B_LOGS.length + 1) : path.slice(FIXTURES.length + 1);
-    const hostile = corpus.startsWith("hostile-");
-    for (const run of readCorpus(path, corpus, filter, JOURNAL_DATE)) runs.push({ run, hostile });
-  }
-  const outcomes = await Promise.all(
-    runs.map(async ({ run, hostile }, i) => {
-      const log = join(workDir, `${filter}-${i}.log`);
-      writeFileSync(log, run.lines.map((l) => `${l.text}\n`).join(""));
-      const spec = join(FILTERS_DIR, `${filter}.conf`) + optionSuffix(run.options);
-      const found = await engine.run(log, spec, { ...process.env, TZ, LANG: "C.UTF-8" });
-      return compareRun(run, found, hostile);
-    }),
-  );
-  const counts: FilterCounts = { trueFound: 0, trueTotal: 0, falseFlagged: 0, falseTotal: 0, dnsSkipped: 0, runs: 0 };
-  for (const o of outcomes)
-    for (const k of Object.keys(counts) as (keyof FilterCounts)[]) counts[k] += o.counts[k];
-  return { problems: outcomes.flatMap((o) => o.problems), counts };
+interface PlannedRun {
+  readonly filter: string;
+  readonly run: CorpusRun;
+  readonly hostile: boolean;
+  readonly job: EngineJob;
 }
 
-for (const engine of [fail2banRegexEngine, rampartEngine]) {
+/** Every (filter, corpus file, option set) run, each with its own temporary log file. */
+function planRuns(workDir: string): PlannedRun[] {
+  const planned: PlannedRun[] = [];
+  for (const [filter, paths] of Object.entries(COVERAGE)) {
+    for (const path of paths) {
+      const corpus = path.startsWith(F2B_LOGS)
+        ? path.slice(F2B_LOGS.length + 1)
+        : path.slice(FIXTURES.length + 1);
+      for (const run of readCorpus(path, corpus, filter, JOURNAL_DATE)) {
+        const logPath = join(workDir, `${planned.length}-${filter}.log`);
+        writeFileSync(logPath, run.lines.map((l) => `${l.text}\n`).join(""));
+        const filterSpec = join(FILTERS_DIR, `${filter}.conf`) + optionSuffix(run.options);
+        planned.push({ filter, run, hostile: corpus.startsWith("hostile-"), job: { logPath, filterSpec } });
+      }
+    }
+  }
+  return planned;
+}
+
+function emptyCounts(): FilterCounts {
+  return {
+    trueFound: 0,
+    trueTotal: 0,
+    falseFlagged: 0,
+    falseTotal: 0,
+    dnsSkipped: 0,
+    deliberate: 0,
+    runs: 0,
+  };
+}
+
+// RAMPART_BUILTIN_ENGINES=fail2ban-regex (or rampart) narrows the run while one is being worked on.
+const selected = process.env.RAMPART_BUILTIN_ENGINES?.split(",");
+for (const engine of [fail2banRegexEngine, rampartEngine].filter(
+  (e) => !selected || selected.includes(e.name),
+)) {
   describe(`built-in filters against the corpus (${engine.name})`, () => {
     let workDir = "";
     let skipReason: string | undefined;
-    const table: string[] = [];
+    let setupError: unknown;
+    const outcomes = new Map<string, RunOutcome>();
+    // Per filter and corpus file, for the table in docs/filters.md.
+    const perCorpus = new Map<string, FilterCounts>();
     before(async () => {
       skipReason = await engine.unavailable();
+      if (skipReason !== undefined) return;
       workDir = mkdtempSync(join(tmpdir(), "rampart-builtin-"));
+      try {
+        const planned = planRuns(workDir);
+        // One batch for all filters: fail2ban-regex costs ~0.5 s of start-up per process.
+        const found = await engine.runAll(
+          planned.map((p) => p.job),
+          { ...process.env, TZ, LANG: "C.UTF-8" },
+        );
+        planned.forEach((p, i) => {
+          const result = found[i] ?? new Error("no result");
+          const o =
+            result instanceof Error
+              ? { problems: [result.message], counts: { ...emptyCounts(), runs: 1 } }
+              : compareRun(p.run, result, p.hostile);
+          const key = `${p.filter} | ${p.run.corpus}`;
+          const pc = perCorpus.get(key) ?? emptyCounts();
+          for (const k of Object.keys(pc) as (keyof FilterCounts)[]) pc[k] += o.counts[k];
+          perCorpus.set(key, pc);
+          const acc = outcomes.get(p.filter) ?? { problems: [], counts: emptyCounts() };
+          acc.problems.push(...o.problems);
+          for (const k of Object.keys(acc.counts) as (keyof FilterCounts)[]) acc.counts[k] += o.counts[k];
+          outcomes.set(p.filter, acc);
+        });
+      } catch (error) {
+        setupError = error;
+      }
     });
     after(() => {
-      rmSync(workDir, { recursive: true, force: true });
-      if (table.length > 0 && process.env.RAMPART_FILTER_COUNTS)
-        process.stderr.write(`\n${engine.name}:\n| filter | runs | true found | false flagged | DNS-only skipped |\n|---|---|---|---|---|\n${table.join("\n")}\n`);
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+      if (outcomes.size > 0 && process.env.RAMPART_FILTER_COUNTS) {
+        const rows = [...perCorpus].map(
+          ([f, c]) =>
+            `| ${f} | ${c.runs} | ${c.trueFound}/${c.trueTotal} | ${c.falseFlagged}/${c.falseTotal} | ${c.dnsSkipped} | ${c.deliberate} |`,
+        );
+        process.stderr.write(
+          `\n${engine.name}:\n| filter | corpus | option sets | true lines found | false lines flagged | DNS-only (skipped) | deliberate |\n|---|---|---|---|---|---|---|\n${rows.join("\n")}\n`,
+        );
+      }
     });
     for (const filter of Object.keys(COVERAGE)) {
-      test(filter, async (t) => {
+      test(filter, (t) => {
         if (skipReason !== undefined) {
           t.skip(skipReason);
           return;
         }
-        const { problems, counts } = await checkFilter(engine, filter, workDir);
-        table.push(
-          `| ${filter} | ${counts.runs} | ${counts.trueFound}/${counts.trueTotal} | ${counts.falseFlagged}/${counts.falseTotal} | ${counts.dnsSkipped} |`,
-        );
+        if (setupError !== undefined) throw setupError;
+        const outcome = outcomes.get(filter);
+        assert.ok(outcome, `no run for ${filter}`);
+        const { problems, counts } = outcome;
         t.diagnostic(
-          `${filter}: true ${counts.trueFound}/${counts.trueTotal}, false flagged ${counts.falseFlagged}/${counts.falseTotal}, DNS-only skipped ${counts.dnsSkipped}`,
+          `${filter}: true ${counts.trueFound}/${counts.trueTotal}, false flagged ${counts.falseFlagged}/${counts.falseTotal}, DNS-only skipped ${counts.dnsSkipped}, deliberate ${counts.deliberate}`,
         );
         assert.ok(counts.trueTotal > 0, `no "match": true line checked for ${filter}`);
         assert.deepEqual(problems, [], `${filter} (${engine.name}):\n${problems.join("\n")}`);
@@ -205,11 +293,21 @@ for (const engine of [fail2banRegexEngine, rampartEngine]) {
   });
 }
 
+describe("built-in filter set", () => {
+  test("every filter in filters/ is checked against a corpus", () => {
+    // rampart-*.conf are shared include files, not filters.
+    const filters = readdirSync(FILTERS_DIR)
+      .filter((f) => f.endsWith(".conf") && !f.startsWith("rampart-"))
+      .map((f) => f.slice(0, -".conf".length))
+      .sort();
+    assert.deepEqual(filters, Object.keys(COVERAGE).sort());
+  });
+});
+
 describe("built-in filters pass fail2ban's injection lint", () => {
   test("no greedy catch-all before <HOST>/<ADDR> (RE_WRONG_GREED)", async (t) => {
     const base = mkdtempSync(join(tmpdir(), "rampart-greed-"));
     try {
-      mkdirSync(join(base, "x"));
       symlinkSync(FILTERS_DIR, join(base, "filter.d"));
       // Every mode each filter knows: the lint must hold for all regexes a jail can enable.
       const modes: Record<string, string[]> = {
@@ -225,7 +323,15 @@ describe("built-in filters pass fail2ban's injection lint", () => {
         for (const mode of modes[name] ?? [""]) specs.push([name, mode ? { mode } : {}]);
         specs.push([name, { logtype: "journal" }]);
       }
-      const res = await runCommand("python3", [join(repoRoot, "test", "integration", "builtin-filters", "greed-lint.py"), base, JSON.stringify(specs)], { timeoutMs: 60_000 });
+      const res = await runCommand(
+        "/usr/bin/python3",
+        [
+          join(repoRoot, "test", "integration", "builtin-filters", "greed-lint.py"),
+          base,
+          JSON.stringify(specs),
+        ],
+        { timeoutMs: 60_000 },
+      );
       assert.equal(res.code, 0, res.stderr);
       const results = res.stdout
         .trim()
@@ -235,7 +341,11 @@ describe("built-in filters pass fail2ban's injection lint", () => {
       for (const r of results) {
         t.diagnostic(`${r.name}${JSON.stringify(r.options)}: ${r.regexes} failregex(es)`);
         assert.ok(r.regexes > 0, `${r.name} has no failregex`);
-        assert.deepEqual(r.greedy, [], `${r.name} ${JSON.stringify(r.options)} has a greedy catch-all before the address`);
+        assert.deepEqual(
+          r.greedy,
+          [],
+          `${r.name} ${JSON.stringify(r.options)} has a greedy catch-all before the address`,
+        );
       }
     } finally {
       rmSync(base, { recursive: true, force: true });

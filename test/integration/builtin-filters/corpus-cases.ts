@@ -39,11 +39,16 @@ export function optionSuffix(options: Readonly<Record<string, string>>): string 
 
 // The corpus writes conditions as tiny Python expressions; only these forms occur, anything
 // else is an error rather than a silent guess.
-function evaluateCondition(expr: string, filterName: string, options: Readonly<Record<string, string>>): boolean {
-  const m = /^\s*(name|opts\.get\('(\w+)'\))\s*(==|!=)\s*'([^']*)'\s*$/.exec(expr);
+function evaluateCondition(
+  expr: string,
+  filterName: string,
+  options: Readonly<Record<string, string>>,
+): boolean {
+  const m = /^\s*(name|opts\.get\('(\w+)'\))\s*(==|!=)\s*(?:'([^']*)'|(None))\s*$/.exec(expr);
   if (!m) throw new Error(`Unsupported corpus condition "${expr}"`);
   const left = m[1] === "name" ? filterName : options[m[2] ?? ""];
-  return m[3] === "==" ? left === m[4] : left !== m[4];
+  const right = m[5] === "None" ? undefined : m[4];
+  return m[3] === "==" ? left === right : left !== right;
 }
 
 function stripTestKeys(opts: Record<string, unknown>): Record<string, string> {
@@ -75,7 +80,12 @@ interface ActiveSet {
  * read plain files (fail2ban-regex strips the date before matching, as the journal backend would
  * have supplied it).
  */
-export function readCorpus(path: string, corpus: string, filterName: string, journalDate: string): CorpusRun[] {
+export function readCorpus(
+  path: string,
+  corpus: string,
+  filterName: string,
+  journalDate: string,
+): CorpusRun[] {
   const raw = readFileSync(path, "utf8").split("\n");
   const runs = new Map<string, CorpusRun>();
   let common: Record<string, unknown> = {};

@@ -21,7 +21,7 @@ export const DEFAULT_SECTION = "DEFAULT";
 const MAX_INTERPOLATION_DEPTH = 10;
 // SafeConfigParserWithIncludes.CONDITIONAL_RE / SECTION_OPTSUBST_CRE / BasicInterpolation._KEYCRE
 const CONDITIONAL_RE = new RegExp(`^([${PY_WORD}]+)(\\?[^\\n]+)$`, "u");
-const SECTION_OPTSUBST_RE = new RegExp(`%\\(([${PY_WORD}\\-]+/([^)]+))\\)s`, "gu");
+const SECTION_REF_RE = new RegExp(`^[${PY_WORD}\\-]+/[^)]+$`, "u");
 const KEY_RE = /^%\(([^)]+)\)s/;
 const SECTION_OPTNAME_RE = new RegExp(`^([${PY_WORD}\\-]+)/([^${PY_SPACE}>]+)$`, "u");
 
@@ -89,7 +89,10 @@ export class ConfigStore {
       if (existing) {
         const knownName = `KNOWN/${name}`;
         let known = this.sections.get(knownName);
-        if (!known) this.sections.set(knownName, (known = new Map()));
+        if (!known) {
+          known = new Map();
+          this.sections.set(knownName, known);
+        }
         for (const [k, v] of existing) if (section.has(k)) known.set(k, v);
         for (const [k, v] of section) existing.set(k, v);
       } else {
@@ -104,29 +107,45 @@ export class ConfigStore {
 
   /** ConfigParser.get(section, option, raw=…, vars=…). Throws ConfigLookupError. */
   get(section: string, option: string, vars?: ReadonlyMap<string, TrackedText>, raw = false): TrackedText {
-    const sectionDict = this.sections.get(section);
-    if (!sectionDict && section !== DEFAULT_SECTION) {
-      throw new ConfigLookupError("no-section", `No section [${section}]`, -1);
+    const value = this.find(section, option, vars, raw);
+    if (value === "no-section") throw new ConfigLookupError("no-section", `No section [${section}]`, -1);
+    if (value === "no-option") {
+      throw new ConfigLookupError("no-option", `No option "${option}" in section [${section}]`, -1);
     }
+    return value;
+  }
+
+  /**
+   * Like get, but a missing section or option is an answer rather than an exception (fail2ban
+   * probes for every unknown tag such as <HOST>; exceptions would make that slow). Throws
+   * ConfigLookupError for interpolation errors only.
+   */
+  find(
+    section: string,
+    option: string,
+    vars?: ReadonlyMap<string, TrackedText>,
+    raw = false,
+  ): TrackedText | "no-section" | "no-option" {
+    const sectionDict = this.sections.get(section);
+    if (!sectionDict && section !== DEFAULT_SECTION) return "no-section";
     const own = new Map<string, TrackedText>();
     if (vars) for (const [k, v] of vars) own.set(k.toLowerCase(), v);
     const chain = new Chain(own, sectionDict, this.defaults);
     const opt = option.toLowerCase();
     const value = chain.get(opt);
-    if (value === undefined) {
-      throw new ConfigLookupError("no-option", `No option "${opt}" in section [${section}]`, -1);
-    }
+    if (value === undefined) return "no-option";
     if (raw) return value;
     const accum: TrackedText[] = [];
-    this.#interpolate(section, opt, accum, value, chain, 1);
+    this.#interpolate(section, opt, accum, value, chain, 1, -1);
     return concatTracked(accum.length === 0 ? [untracked("")] : accum);
   }
 
   /**
    * fail2ban's get_ex: "sec/opt" reads option opt of section sec ("known/opt" the value an
-   * earlier file had, "default/opt" the [DEFAULT] one), falling back to a plain lookup.
+   * earlier file had, "default/opt" the [DEFAULT] one), falling back to a plain lookup;
+   * undefined when there is no such option. Throws ConfigLookupError for interpolation errors.
    */
-  getEx(section: string, option: string, vars?: ReadonlyMap<string, TrackedText>): TrackedText {
+  getEx(section: string, option: string, vars?: ReadonlyMap<string, TrackedText>): TrackedText | undefined {
     const m = option.includes("/") ? SECTION_OPTNAME_RE.exec(option) : null;
     if (m) {
       const sec = m[1]!;
@@ -135,14 +154,12 @@ export class ConfigStore {
       const candidates =
         lower === "known" ? [`KNOWN/${section}`, section] : [lower === "default" ? DEFAULT_SECTION : sec];
       for (const s of candidates) {
-        try {
-          return this.get(s, opt);
-        } catch (e) {
-          if (!(e instanceof ConfigLookupError) || e.kind === "interpolation") throw e;
-        }
+        const v = this.find(s, opt);
+        if (typeof v !== "string") return v;
       }
     }
-    return this.get(section, option, vars);
+    const v = this.find(section, option, vars);
+    return typeof v === "string" ? undefined : v;
   }
 
   // BasicInterpolation._interpolate_some as decorated by fail2ban's BasicInterpolationWithName:
@@ -154,6 +171,8 @@ export class ConfigStore {
     value: TrackedText,
     parentMap: Chain,
     depth: number,
+    /** Origin of the outermost reference being expanded, where a too-deep error points. */
+    refOrigin: number,
   ): void {
     const map = parentMap.copy();
     map.own.set("__name__", untracked(section));
@@ -162,7 +181,7 @@ export class ConfigStore {
       throw new ConfigLookupError(
         "interpolation",
         `Cannot interpolate option "${option}" of section [${section}]: references nest deeper than ${MAX_INTERPOLATION_DEPTH} levels (a reference loop?)`,
-        firstOrigin(value),
+        refOrigin >= 0 ? refOrigin : firstOrigin(value),
         "filter.interpolation-depth",
       );
     }
@@ -201,8 +220,9 @@ export class ConfigStore {
             "filter.interpolation-missing",
           );
         }
+        const ref = depth === 1 ? (rest.origins[0] ?? -1) : refOrigin;
         rest = sliceTracked(rest, m[0].length);
-        if (v.text.includes("%")) this.#interpolate(section, option, accum, v, map, depth + 1);
+        if (v.text.includes("%")) this.#interpolate(section, option, accum, v, map, depth + 1, ref);
         else accum.push(v);
       } else {
         throw new ConfigLookupError(
@@ -218,9 +238,8 @@ export class ConfigStore {
   // SafeConfigParserWithIncludes._map_section_options
   #mapSectionOptions(section: string, text: string, map: Chain): void {
     if (!text.includes("/") || !text.includes("%(")) return;
-    for (const m of text.matchAll(SECTION_OPTSUBST_RE)) {
-      const sopt = m[1]!;
-      const opt = m[2]!;
+    for (const sopt of sectionReferences(text)) {
+      const opt = sopt.slice(sopt.indexOf("/") + 1);
       if (map.has(sopt)) continue;
       const sec = sopt.slice(0, sopt.length - opt.length - 1);
       const lower = sec.toLowerCase();
@@ -237,6 +256,28 @@ export class ConfigStore {
       if (v !== undefined) map.own.set(sopt, v);
     }
   }
+}
+
+/**
+ * The "sec/opt" of every `%(sec/opt)s` in `text`, as `SECTION_OPTSUBST_CRE.findall` finds them;
+ * scanned by hand so that many "%(" without ")" cannot make the search quadratic.
+ */
+function sectionReferences(text: string): string[] {
+  const out: string[] = [];
+  let i = text.indexOf("%(");
+  let close = -1;
+  while (i >= 0) {
+    if (close < i + 2) close = text.indexOf(")", i + 2);
+    if (close < 0) break;
+    const inner = text.slice(i + 2, close);
+    if (text[close + 1] === "s" && SECTION_REF_RE.test(inner)) {
+      out.push(inner);
+      i = text.indexOf("%(", close + 2);
+    } else {
+      i = text.indexOf("%(", i + 1);
+    }
+  }
+  return out;
 }
 
 function clip(s: string): string {

@@ -35,8 +35,12 @@ export interface FilterDefinition {
   readonly journalmatch: readonly string[];
   /** The filter's own `usedns` ("yes", "warn", "no", "raw"), when it sets one. */
   readonly usedns: string | undefined;
-  /** Final [Init] and call options (incl. logtype, mode), tags resolved. */
+  /** Final [Init] and call options (incl. logtype, mode) and usedns, tags resolved. */
   readonly options: Readonly<Record<string, string>>;
   /** Things fail2ban silently tolerates but a user likely wants to know (a missing include…). */
   readonly warnings: readonly Problem[];
 }
+
+// The loader's entry points, re-exported so that consumers need one import.
+export { loadFilterDefinition } from "./load-filter-definition.js";
+export { parseFilterSpec } from "./parse-filter-spec.js";

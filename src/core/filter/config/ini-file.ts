@@ -1,5 +1,5 @@
 import { type Problem, problem, type SourcePosition } from "../../errors/problem.js";
-import { leadingSpace, PY_SPACE, pyIsSpace, pyRstrip, pyStrip } from "./py-text.js";
+import { leadingSpace, pyIsSpace, pyRstrip, pyStrip } from "./py-text.js";
 import { joinLines, type OriginTable, sliceTracked, type TrackedText } from "./tracked-text.js";
 
 /** One option section of a parsed file: lower-cased option name → value, in file order. */
@@ -17,9 +17,8 @@ export interface IniFile {
 }
 
 const DEFAULT_SECTION = "DEFAULT";
-// configparser.RawConfigParser.SECTCRE / OPTCRE with Python's `.` (anything but "\n") and `\s`.
+// configparser.RawConfigParser.SECTCRE with Python's `.` (anything but "\n").
 const SECTION_RE = /^\[([^\n]+)\]/;
-const OPTION_RE = new RegExp(`^([^\\n]*?)[${PY_SPACE}]*(=|:)[${PY_SPACE}]*([^\\n]*)$`, "d");
 
 /**
  * Parses one file as fail2ban's `SafeConfigParserWithIncludes` does for a single file:
@@ -100,17 +99,19 @@ export function parseIniFile(text: string, file: string, table: OriginTable): In
     }
     const at = { file, line: lineno, col: lead + 1 };
     if (cursect === undefined) {
-      problems.push(
-        problem("filter.outside-section", `Line is outside any [section]: "${clip(value)}"`, at),
-      );
+      problems.push(problem("filter.outside-section", `Line is outside any [section]: "${clip(value)}"`, at));
       return;
     }
-    const m = OPTION_RE.exec(value);
-    if (!m) {
+    // configparser's OPTCRE `(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$` splits at the first
+    // "=" or ":"; done by hand because that regex backtracks quadratically on long blank runs.
+    const eq = value.indexOf("=");
+    const colon = value.indexOf(":");
+    const delim = eq < 0 ? colon : colon < 0 ? eq : Math.min(eq, colon);
+    if (delim < 0) {
       problems.push(problem("filter.syntax", `Expected "name = value", got "${clip(value)}"`, at));
       return;
     }
-    const name = pyRstrip(m[1]!).toLowerCase();
+    const name = pyRstrip(value.slice(0, delim)).toLowerCase();
     if (name === "") {
       problems.push(problem("filter.syntax", `Option without a name: "${clip(value)}"`, at));
     }
@@ -122,10 +123,13 @@ export function parseIniFile(text: string, file: string, table: OriginTable): In
     }
     added.add(key);
     optname = name;
-    const raw = m[3]!;
-    const valueCol = lead + m.indices![3]![0] + leadingSpace(raw) + 1;
+    const raw = value.slice(delim + 1);
+    const valueCol = lead + delim + 1 + leadingSpace(raw) + 1;
     let perSection = pending.get(cursect);
-    if (!perSection) pending.set(cursect, (perSection = new Map()));
+    if (!perSection) {
+      perSection = new Map();
+      pending.set(cursect, perSection);
+    }
     perSection.set(name, [table.track(pyStrip(raw), { file, line: lineno, col: valueCol })]);
     cursect.set(name, { text: "", origins: [] });
   });

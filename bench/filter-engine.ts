@@ -1,0 +1,83 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateAuthLog } from "./generate-auth-log.js";
+
+// Issue #2 acceptance 3: the same generated auth.log through fail2ban-regex, sshguard's parser
+// and `rampart filter test`, side by side, as ratios. Not a timed test: it prints.
+const ROOT = new URL("../../", import.meta.url).pathname;
+const RAMPART = join(ROOT, "bin/rampart");
+
+interface Run {
+  readonly name: string;
+  readonly seconds: number;
+  readonly maxRssMiB: number;
+  readonly output: string;
+}
+
+function timed(name: string, file: string, args: string[], stdinPath?: string): Run {
+  const outFile = join(tmpdir(), `rampart-bench-${process.pid}-${name.replace(/\W+/g, "_")}.out`);
+  const started = performance.now();
+  const shellFree = spawnSync("/usr/bin/time", ["-f", "%M", "-o", `${outFile}.rss`, file, ...args], {
+    stdio: [stdinPath ? "pipe" : "ignore", "pipe", "pipe"],
+    input: stdinPath ? readFileSync(stdinPath) : undefined,
+    maxBuffer: 1 << 30,
+    env: { ...process.env, TZ: "UTC" },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (shellFree.status !== 0) throw new Error(`${name} failed: ${shellFree.stderr.toString().slice(0, 500)}`);
+  const rssKiB = Number(readFileSync(`${outFile}.rss`, "utf8").trim().split("\n").pop());
+  rmSync(`${outFile}.rss`, { force: true });
+  return { name, seconds, maxRssMiB: rssKiB / 1024, output: shellFree.stdout.toString() };
+}
+
+function pairs(run: Run, fromJson: boolean): string[] {
+  const lines = run.output.split("\n").filter(Boolean);
+  if (!fromJson) return lines.map((l) => `${l.split(" ")[0]} ${Math.round(Number(l.split(" ")[1]))}`);
+  return lines.map((l) => {
+    const o = JSON.parse(l) as { ip: string; time: number };
+    return `${o.ip} ${Math.round(o.time)}`;
+  });
+}
+
+export async function benchFilterEngine(lines = 200_000): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "rampart-bench-"));
+  try {
+    const log = join(dir, "auth.log");
+    await generateAuthLog(log, lines);
+    const big = join(dir, "auth-big.log");
+    await generateAuthLog(big, lines * 5, 7);
+    console.log(`\n== Filter engine: ${lines.toLocaleString("en-US")}-line sshd auth.log ==`);
+    const f2b = timed("fail2ban-regex (fail2ban sshd)", "fail2ban-regex", ["-o", "<ip> <time>", log, "/etc/fail2ban/filter.d/sshd.conf"]);
+    const sshguard = timed("sshguard sshg-parser", "/usr/libexec/sshguard/sshg-parser", [], log);
+    const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, ["filter", "test", log, "sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--json"]);
+    const rBuiltin = timed("rampart (built-in sshd)", RAMPART, ["filter", "test", log, "sshd", "--json"]);
+    const rBig = timed("rampart (built-in sshd, 5x log)", RAMPART, ["filter", "test", big, "sshd", "--json"]);
+    const reference = pairs(f2b, false);
+    const identical = (run: Run) => {
+      const mine = pairs(run, true);
+      return mine.length === reference.length && mine.every((p, i) => p === reference[i]);
+    };
+    const rows: [string, string, string, string, string, string][] = [["tool", "seconds", "lines/s", "vs fail2ban", "vs sshguard", "failures"]];
+    const add = (run: Run, n: number, count: number, same: string) =>
+      rows.push([
+        run.name,
+        run.seconds.toFixed(3),
+        Math.round(n / run.seconds).toLocaleString("en-US"),
+        `${((f2b.seconds / run.seconds) * (n / lines)).toFixed(1)}x`,
+        `${((sshguard.seconds / run.seconds) * (n / lines)).toFixed(2)}x`,
+        `${count}${same}`,
+      ]);
+    add(f2b, lines, reference.length, "");
+    add(sshguard, lines, sshguard.output.split("\n").filter(Boolean).length, " (own rules)");
+    add(rFail2banSshd, lines, pairs(rFail2banSshd, true).length, identical(rFail2banSshd) ? " identical to fail2ban" : " DIFFERENT from fail2ban");
+    add(rBuiltin, lines, pairs(rBuiltin, true).length, " (own rules)");
+    add(rBig, lines * 5, pairs(rBig, true).length, "");
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
+    console.log(`max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,439 @@
+import { ControlServer } from "../adapters/control/control-server.js";
+import { loadLineFilter } from "../adapters/filter/load-line-filter.js";
+import { type GuardEnforcer, NftGuardEnforcer } from "../adapters/nft/guard-enforcer.js";
+import { FileSource } from "../adapters/sources/file-source.js";
+import type { LogSource, SourceLine } from "../adapters/sources/log-source.js";
+import { GuardStore } from "../adapters/store/guard-store.js";
+import type { GuardConfig, JailConfig } from "../core/config/guard-section.js";
+import { formatProblem, type Result } from "../core/errors/problem.js";
+import type { LineFilter } from "../core/filter/log-failure.js";
+import type { BanTarget } from "../core/guard/ban-target.js";
+import { Detector } from "../core/guard/detector.js";
+import type { GuardDecision } from "../core/guard/guard-decision.js";
+import { guardLogLine } from "../core/guard/guard-log-line.js";
+import type { GuardTableOptions, KernelBan } from "../core/guard/guard-nft-script.js";
+import { IgnoreList } from "../core/guard/ignore-list.js";
+import type {
+  BanMessage,
+  ControlRequest,
+  ControlResponse,
+  JailStatusMessage,
+} from "../core/protocol/control-protocol.js";
+import { ActionRunner } from "./action-runner.js";
+import type { GuardLogger } from "./guard-logger.js";
+import type { LoadedGuardConfig } from "./load-guard-config.js";
+
+export interface GuardDaemonOptions {
+  readonly config: GuardConfig;
+  readonly logger: GuardLogger;
+  /** Re-reads the config for `guard reload` / SIGHUP. */
+  readonly reloadConfig: () => LoadedGuardConfig;
+  /** argv that runs nft (default ["nft"]). */
+  readonly nftCommand?: readonly string[];
+  readonly enforcer?: GuardEnforcer;
+  readonly now?: () => number;
+  /** Where fail2ban-style filter names resolve (default: the built-in filters). */
+  readonly filterDir?: string;
+  /** Replaces the filter engine (tests feed their own LineFilter). */
+  readonly loadFilter?: (jail: JailConfig) => Result<LineFilter>;
+  /** How often the daemon checks that its table still exists (seconds; 0 = never). */
+  readonly tableCheckSeconds?: number;
+}
+
+interface JailRuntime {
+  config: JailConfig;
+  filter: LineFilter;
+}
+
+interface SourceRuntime {
+  source: LogSource;
+  jails: string[];
+}
+
+/**
+ * The guard's composition root: config → store → kernel table (restored in one transaction) →
+ * sources → one filter per jail → detector → store, kernel, actions, log.
+ */
+export class GuardDaemon {
+  private config: GuardConfig;
+  private store!: GuardStore;
+  private detector!: Detector;
+  private enforcer: GuardEnforcer;
+  private control: ControlServer | undefined;
+  private jails = new Map<string, JailRuntime>();
+  private sources = new Map<string, SourceRuntime>();
+  private readonly actions: ActionRunner;
+  private readonly now: () => number;
+  private timers: NodeJS.Timeout[] = [];
+  /** Kernel changes are serialised; bursts coalesce into the next transaction. */
+  private kernelChain: Promise<void> = Promise.resolve();
+  private pendingSet = new Map<string, KernelBan>();
+  private pendingRemove = new Map<string, BanTarget>();
+  private flushScheduled = false;
+  private stopped = false;
+  readonly stats = { linesProcessed: 0, kernelBatches: 0, kernelErrors: 0 };
+
+  constructor(private readonly options: GuardDaemonOptions) {
+    this.config = options.config;
+    this.now = options.now ?? (() => Date.now() / 1000);
+    this.enforcer =
+      options.enforcer ??
+      new NftGuardEnforcer({
+        table: this.config.nftTable,
+        ...(options.nftCommand ? { command: options.nftCommand } : {}),
+      });
+    this.actions = new ActionRunner((m) => this.options.logger.notice(m));
+  }
+
+  async start(): Promise<void> {
+    const log = this.options.logger;
+    const jails = this.buildJails(this.config);
+    if (!jails.ok) throw new Error(jails.problems.join("\n"));
+    this.store = GuardStore.open(this.config.database);
+    this.detector = new Detector(this.config.jails, this.config.ignoreip, this.store);
+    const now = this.now();
+    const restored = this.store.activeBans(now).filter((b) => this.detector.jailNames().includes(b.jail));
+    this.detector.restore(restored);
+    this.restorePendingFailures();
+    await this.installTable();
+    log.notice(
+      `Guard started: ${this.detector.jailNames().length} jail(s), ${restored.length} active ban(s) restored into table inet ${this.config.nftTable}`,
+    );
+    this.jails = jails.value;
+    this.control = new ControlServer(this.config.socket, (r) => this.handle(r));
+    await this.control.listen();
+    await this.startSources();
+    this.timers.push(setInterval(() => this.tick(false), 1000));
+    this.timers.push(setInterval(() => this.tick(true), 60_000));
+    const check = this.options.tableCheckSeconds ?? 30;
+    if (check > 0) this.timers.push(setInterval(() => void this.checkTable(), check * 1000));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Graceful stop: bans stay in the kernel (they carry their own timeouts) and in the store. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.control?.close();
+    await Promise.all([...this.sources.values()].map((s) => s.source.stop()));
+    await this.flushKernel();
+    await this.kernelChain;
+    await this.actions.idle();
+    if (!this.store) return;
+    this.savePendingFailures();
+    this.store.close();
+    this.options.logger.notice("Guard stopped; active bans stay in the kernel until they expire");
+  }
+
+  /** `guard reload` and SIGHUP: a bad config is refused and the running one kept. */
+  async reload(): Promise<ControlResponse> {
+    const loaded = this.options.reloadConfig();
+    if (!loaded.ok) {
+      const problems = loaded.problems.map(formatProblem);
+      this.options.logger.notice(`Reload refused, keeping the running config: ${problems.join("; ")}`);
+      return { ok: false, error: "The new config has problems; the running config is kept", problems };
+    }
+    const next = loaded.config;
+    const jails = this.buildJails(next);
+    if (!jails.ok) {
+      this.options.logger.notice(`Reload refused, keeping the running config: ${jails.problems.join("; ")}`);
+      return {
+        ok: false,
+        error: "The new config has problems; the running config is kept",
+        problems: jails.problems,
+      };
+    }
+    const notes: string[] = [];
+    if (next.database !== this.config.database) notes.push(`"database" changes take effect on restart`);
+    if (next.socket !== this.config.socket) notes.push(`"socket" changes take effect on restart`);
+    const old = this.config;
+    this.config = { ...next, database: old.database, socket: old.socket };
+    this.options.logger.setLogfile(next.logfile);
+    const decisions = this.detector.configure(next.jails, next.ignoreip);
+    this.jails = jails.value;
+    const tableChanged =
+      next.nftTable !== old.nftTable ||
+      next.nftPriority !== old.nftPriority ||
+      next.blocktype !== old.blocktype ||
+      JSON.stringify(prefixesOf(next)) !== JSON.stringify(prefixesOf(old));
+    if (next.nftTable !== old.nftTable) {
+      await this.kernelChain;
+      await this.enforcer.remove().catch(() => {});
+      this.enforcer =
+        this.options.enforcer ??
+        new NftGuardEnforcer({
+          table: next.nftTable,
+          ...(this.options.nftCommand ? { command: this.options.nftCommand } : {}),
+        });
+    }
+    this.execute(decisions);
+    if (tableChanged) await this.queueKernel(() => this.installTable());
+    else {
+      const allow = IgnoreList.allowEntries(next.ignoreip);
+      await this.queueKernel(() => this.enforcer.updateAllow(allow.v4, allow.v6));
+    }
+    await Promise.all([...this.sources.values()].map((s) => s.source.stop()));
+    this.sources.clear();
+    await this.startSources();
+    this.options.logger.notice(
+      `Config reloaded from ${loaded.source}${notes.length ? ` (${notes.join("; ")})` : ""}`,
+    );
+    return { ok: true, result: { reloaded: true, jails: this.detector.jailNames(), notes } };
+  }
+
+  async handle(request: ControlRequest): Promise<ControlResponse> {
+    const now = this.now();
+    switch (request.op) {
+      case "ping":
+        return { ok: true, result: { pid: process.pid } };
+      case "status": {
+        if (request.jail !== undefined) {
+          const s = this.jailStatus(request.jail);
+          return s ? { ok: true, result: { jails: [s] } } : { ok: false, error: `No jail "${request.jail}"` };
+        }
+        return { ok: true, result: { jails: this.detector.jailNames().map((j) => this.jailStatus(j)) } };
+      }
+      case "banned": {
+        const bans: BanMessage[] = this.detector.activeBans().map((b) => ({
+          jail: b.jail,
+          target: b.target.text,
+          since: b.since,
+          until: b.until,
+          bantime: b.bantime,
+          banCount: b.banCount,
+        }));
+        return { ok: true, result: { bans } };
+      }
+      case "ban": {
+        const r = this.detector.manualBan(request.jail, request.address, now);
+        if (!r.ok) return { ok: false, error: r.message };
+        this.execute(r.decisions);
+        await this.flushKernel();
+        return { ok: true, result: { banned: r.decisions.map(describeDecision) } };
+      }
+      case "unban": {
+        const r = this.detector.manualUnban(request.address, request.jail);
+        if (!r.ok) return { ok: false, error: r.message };
+        this.execute(r.decisions);
+        await this.flushKernel();
+        return { ok: true, result: { unbanned: r.decisions.map(describeDecision) } };
+      }
+      case "reload":
+        return this.reload();
+    }
+  }
+
+  private jailStatus(name: string): JailStatusMessage | undefined {
+    const s = this.detector.status(name);
+    const jail = this.jails.get(name);
+    if (!s || !jail) return undefined;
+    return {
+      ...s,
+      filter: jail.config.filter,
+      backend: jail.config.backend,
+      filesWatched:
+        jail.config.backend === "file"
+          ? jail.config.logpath
+          : [`journal:${jail.config.journalmatch.join(" ")}`],
+    };
+  }
+
+  private buildJails(
+    config: GuardConfig,
+  ): { ok: true; value: Map<string, JailRuntime> } | { ok: false; problems: string[] } {
+    const out = new Map<string, JailRuntime>();
+    const problems: string[] = [];
+    for (const jail of config.jails) {
+      if (!jail.enabled) continue;
+      const logtype = jail.backend === "journald" ? "journal" : "file";
+      const loaded = this.options.loadFilter
+        ? this.options.loadFilter(jail)
+        : loadLineFilter(jail.filter, {
+            ...(this.options.filterDir ? { filterDir: this.options.filterDir } : {}),
+            logtype,
+          });
+      if (!loaded.ok) {
+        for (const p of loaded.problems)
+          problems.push(`Cannot load the filter of jail "${jail.name}": ${formatProblem(p)}`);
+        continue;
+      }
+      if (jail.backend === "journald") {
+        problems.push(`Jail "${jail.name}": the journald backend is not available in this build yet`);
+        continue;
+      }
+      out.set(jail.name, { config: jail, filter: loaded.value });
+    }
+    return problems.length ? { ok: false, problems } : { ok: true, value: out };
+  }
+
+  /** One source per file, shared by every jail that watches it. */
+  private async startSources(): Promise<void> {
+    const byPath = new Map<string, string[]>();
+    for (const [name, jail] of this.jails) {
+      if (jail.config.backend !== "file") continue;
+      for (const path of jail.config.logpath) byPath.set(path, [...(byPath.get(path) ?? []), name]);
+    }
+    for (const [path, jails] of byPath) {
+      const source = new FileSource({
+        path,
+        checkpoints: this.store,
+        onNotice: (m) => this.options.logger.notice(m),
+      });
+      this.sources.set(path, { source, jails });
+      await source.start((batch) => this.onLines(jails, batch));
+    }
+  }
+
+  private onLines(jails: readonly string[], batch: readonly SourceLine[]): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const decisions: GuardDecision[] = [];
+    for (const line of batch) {
+      this.stats.linesProcessed++;
+      for (const name of jails) {
+        const jail = this.jails.get(name);
+        if (!jail) continue;
+        let failures: ReturnType<LineFilter["processLine"]>;
+        try {
+          failures =
+            line.time !== undefined && jail.filter.processJournalLine
+              ? jail.filter.processJournalLine(line.text, line.time, line.line, now)
+              : jail.filter.processLine(line.text, line.line, now);
+        } catch (error) {
+          this.options.logger.notice(
+            `[${name}] Filter error on line ${line.line}: ${(error as Error).message}`,
+          );
+          continue;
+        }
+        for (const failure of failures) decisions.push(...this.detector.observe(name, failure, now));
+      }
+    }
+    this.execute(decisions);
+  }
+
+  /** Carries decisions out: store first (durable), log, kernel (batched), actions. */
+  private execute(decisions: readonly GuardDecision[]): void {
+    if (decisions.length === 0) return;
+    this.store.applyDecisions(decisions, this.now());
+    for (const d of decisions) {
+      this.options.logger.event(guardLogLine(d, process.pid));
+      const target = d.kind === "ban" ? d.ban.target : d.target;
+      const until = this.detector.kernelUntil(target);
+      if (until !== undefined) {
+        this.pendingRemove.delete(target.text);
+        this.pendingSet.set(target.text, { target, until });
+      } else if (d.kind === "unban" && d.reason !== "expired") {
+        // An expired ban's element has already timed out in the kernel.
+        this.pendingSet.delete(target.text);
+        this.pendingRemove.set(target.text, target);
+      }
+      const jail = this.jails.get(d.kind === "ban" ? d.ban.jail : d.jail);
+      if (jail && jail.config.actions.length > 0) this.actions.enqueue(jail.config.actions, d);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      void this.flushKernel();
+    }
+  }
+
+  private flushKernel(): Promise<void> {
+    this.flushScheduled = false;
+    const set = [...this.pendingSet.values()];
+    const remove = [...this.pendingRemove.values()];
+    this.pendingSet.clear();
+    this.pendingRemove.clear();
+    if (set.length === 0 && remove.length === 0) return this.kernelChain;
+    return this.queueKernel(async () => {
+      this.stats.kernelBatches++;
+      try {
+        await this.enforcer.apply(set, remove, this.now());
+      } catch (error) {
+        this.stats.kernelErrors++;
+        this.options.logger.notice(
+          `${(error as Error).message}; re-installing the table with every active ban`,
+        );
+        await this.installTable();
+      }
+    });
+  }
+
+  private queueKernel(job: () => Promise<void>): Promise<void> {
+    const next = this.kernelChain.then(job).catch((error: unknown) => {
+      this.options.logger.notice(`Kernel update failed: ${(error as Error).message}`);
+    });
+    this.kernelChain = next;
+    return next;
+  }
+
+  private async installTable(): Promise<void> {
+    const now = this.now();
+    const bans = this.kernelBans();
+    await this.enforcer.install(this.tableOptions(), bans, now);
+  }
+
+  private kernelBans(): KernelBan[] {
+    const byTarget = new Map<string, KernelBan>();
+    for (const ban of this.detector.activeBans()) {
+      if (byTarget.has(ban.target.text)) continue;
+      const until = this.detector.kernelUntil(ban.target);
+      if (until !== undefined) byTarget.set(ban.target.text, { target: ban.target, until });
+    }
+    return [...byTarget.values()];
+  }
+
+  private tableOptions(): GuardTableOptions {
+    const allow = IgnoreList.allowEntries(this.config.ignoreip);
+    return {
+      table: this.config.nftTable,
+      priority: this.config.nftPriority,
+      blocktype: this.config.blocktype,
+      allow4: allow.v4,
+      allow6: allow.v6,
+      ipv6Prefixes: prefixesOf(this.config),
+    };
+  }
+
+  /** After `nft flush ruleset` or another tool removing the table: put it back with every ban. */
+  private async checkTable(): Promise<void> {
+    await this.queueKernel(async () => {
+      if (this.stopped) return;
+      if (!(await this.enforcer.exists())) {
+        this.options.logger.notice(
+          `Table inet ${this.config.nftTable} is gone; restoring it with every active ban`,
+        );
+        await this.installTable();
+      }
+    });
+  }
+
+  private tick(sweep: boolean): void {
+    if (this.stopped) return;
+    const decisions = this.detector.expire(this.now(), sweep);
+    this.execute(decisions);
+  }
+
+  private savePendingFailures(): void {
+    // Failure windows are rebuilt from the logs on restart only if the source rereads them; the
+    // source resumes after its checkpoint, so the open windows are kept here instead.
+    try {
+      this.store.savePendingFailures(this.detector.pendingFailures());
+    } catch (error) {
+      this.options.logger.notice(`Cannot save pending failures: ${(error as Error).message}`);
+    }
+  }
+
+  private restorePendingFailures(): void {
+    this.detector.restorePendingFailures(this.store.loadPendingFailures(), this.now());
+  }
+}
+
+function prefixesOf(config: GuardConfig): number[] {
+  return [...new Set(config.jails.filter((j) => j.enabled).map((j) => j.ipv6Prefix))].sort((a, b) => a - b);
+}
+
+function describeDecision(d: GuardDecision): Record<string, unknown> {
+  return d.kind === "ban"
+    ? { jail: d.ban.jail, target: d.ban.target.text, until: d.ban.until, bantime: d.ban.bantime }
+    : { jail: d.jail, target: d.target.text };
+}

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { Writable } from "node:stream";
+import { describe, it } from "node:test";
+import { main } from "../../../src/cli/main.js";
+import { CORPUS_DIR, FAIL2BAN_FILTER_DIR, corpusCases, filterSpec } from "../../support/corpus.js";
+
+// Acceptance 1 of issue #2: for every corpus log named like a filter and every option set it
+// names, `rampart filter test --json` finds the same (ip, time) failures in the same order as
+// fail2ban-regex. Both run in the same time zone (one with DST) at the same "now".
+process.env.TZ = "Europe/Berlin";
+
+const ORACLE = new URL("../../../../test/support/fail2ban-regex-oracle.py", import.meta.url).pathname;
+
+interface Found {
+  readonly ip: string;
+  readonly time: number;
+}
+
+async function rampart(log: string, spec: string): Promise<{ code: number; found: Found[]; stderr: string }> {
+  let out = "";
+  let err = "";
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  const code = await main(["filter", "test", log, spec, "--filter-dir", FAIL2BAN_FILTER_DIR, "--json"], {
+    stdout: sink((s) => {
+      out += s;
+    }),
+    stderr: sink((s) => {
+      err += s;
+    }),
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  const found = out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Found);
+  return { code, found, stderr: err };
+}
+
+describe("filter engine vs fail2ban-regex 1.0.2 on fail2ban's corpus", () => {
+  const cases = corpusCases();
+  const started = Date.now() / 1000;
+  const oracle = JSON.parse(
+    execFileSync("/usr/bin/python3", [ORACLE], {
+      input: JSON.stringify(cases.map((c) => ({ log: c.log, filter: filterSpec(c.filter, c.options) }))),
+      env: { ...process.env, TZ: process.env.TZ },
+      cwd: CORPUS_DIR,
+      maxBuffer: 64 << 20,
+    }).toString(),
+  ) as { lines: string[]; error: string | null }[];
+
+  it("covers every corpus log that names a filter", () => {
+    assert.ok(cases.length >= 100, `only ${cases.length} cases`);
+  });
+
+  cases.forEach((c, index) => {
+    const spec = filterSpec(c.filter, c.options);
+    it(`${c.filter} ${spec}`, async () => {
+      const expected = oracle[index]!;
+      assert.equal(expected.error, null, `fail2ban-regex failed: ${expected.error}`);
+      const want = expected.lines.map((l) => {
+        const [ip, time] = l.split(" ");
+        return { ip: ip!, time: Number(time) };
+      });
+      const got = await rampart(c.log, spec);
+      assert.equal(got.code, 0, got.stderr);
+      const finished = Date.now() / 1000 + 5;
+      // A line without a date gets "now": equal when both sides say "now".
+      const isNow = (t: number) => t >= started - 5 && t <= finished;
+      const same = (a: Found, b: Found) => a.ip === b.ip && (Math.abs(a.time - b.time) < 1e-3 || (isNow(a.time) && isNow(b.time)));
+      const diffs: string[] = [];
+      for (let i = 0; i < Math.max(want.length, got.found.length); i++) {
+        const w = want[i];
+        const g = got.found[i];
+        if (!w || !g || !same(w, g)) diffs.push(`#${i}: fail2ban ${w ? `${w.ip} ${w.time}` : "-"} | rampart ${g ? `${g.ip} ${g.time} (line ${(g as { line?: number }).line})` : "-"}`);
+      }
+      assert.deepEqual(diffs, [], `${diffs.length} differences (fail2ban ${want.length}, rampart ${got.found.length}):\n${diffs.slice(0, 15).join("\n")}`);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+
+// Issue #2 acceptance 4 and 5, through the real CLI process: hostile logs never crash or hang
+// it, and a broken filter is reported completely with exit status 2.
+const ROOT = new URL("../../../../", import.meta.url).pathname;
+const RAMPART = join(ROOT, "bin/rampart");
+const FIXTURES = join(ROOT, "test/fixtures/filter-engine");
+const dir = mkdtempSync(join(tmpdir(), "rampart-hostile-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], input?: Buffer | string) {
+  const started = performance.now();
+  const r = spawnSync(RAMPART, args, { input: input ?? "", timeout: 60_000, maxBuffer: 1 << 28 });
+  return { ...r, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ms: performance.now() - started };
+}
+
+function failures(stdout: string): { ip: string; line: number; user: string | null }[] {
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+const SYSLOG = "Nov 21 10:00:00 host sshd[4242]:";
+
+for (const [label, filterArgs] of [
+  ["fail2ban's sshd filter", ["sshd", "--filter-dir", "/etc/fail2ban/filter.d"]],
+  ["the built-in sshd filter", ["sshd"]],
+] as const) {
+  describe(`hostile input through ${label}`, () => {
+    it("reports the real client, never an address injected in the user name", () => {
+      const log = join(dir, `inject-${label.length}.log`);
+      writeFileSync(
+        log,
+        [
+          `${SYSLOG} Failed password for invalid user x from 1.2.3.4 port 22 from 198.51.100.7 port 51000 ssh2`,
+          `${SYSLOG} Invalid user a from 1.2.3.4 port 22 from 198.51.100.8 port 51001`,
+          `${SYSLOG} Failed password for root from 1.2.3.4 port 22 ssh2 from 198.51.100.9 port 51002 ssh2`,
+        ].join("\n") + "\n",
+      );
+      const r = run(["filter", "test", log, ...filterArgs, "--json"]);
+      assert.equal(r.status, 0, r.stderr);
+      const ips = failures(r.stdout).map((f) => f.ip);
+      assert.ok(!ips.includes("1.2.3.4"), `injected address reported: ${ips.join(", ")}`);
+      assert.ok(ips.includes("198.51.100.7"), `real client missing: ${ips.join(", ")}`);
+    });
+
+    it("survives 1 MB lines, NUL bytes, invalid UTF-8 and CRLF, and still finds the failures after them", () => {
+      const huge = `${SYSLOG} Failed password for invalid user ${"A".repeat(1 << 20)} from 198.51.100.20 port 1 ssh2`;
+      const parts: Buffer[] = [
+        Buffer.from(`${huge}\n`),
+        Buffer.from(`${SYSLOG} Invalid user nul\0user from 198.51.100.21 port 2\n`),
+        Buffer.concat([Buffer.from(`${SYSLOG} Invalid user bad`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(" from 198.51.100.22 port 3\n")]),
+        Buffer.from(`${SYSLOG} Invalid user crlf from 198.51.100.23 port 4\r\n`),
+        Buffer.from(`${"(".repeat(100000)}${" from ".repeat(20000)}\n`),
+        Buffer.from(`${SYSLOG} Invalid user last from 198.51.100.24 port 5\n`),
+      ];
+      const log = join(dir, `mixed-${label.length}.log`);
+      writeFileSync(log, Buffer.concat(parts));
+      const r = run(["filter", "test", log, ...filterArgs, "--json"]);
+      assert.equal(r.status, 0, r.stderr);
+      const ips = failures(r.stdout).map((f) => f.ip);
+      for (const ip of ["198.51.100.21", "198.51.100.22", "198.51.100.23", "198.51.100.24"]) assert.ok(ips.includes(ip), `${ip} missing: ${ips}`);
+      assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+    });
+  });
+}
+
+describe("time bound per line", () => {
+  it("abandons a catastrophically backtracking line within the budget and goes on", () => {
+    const hostile = `x${"a ".repeat(40)}b`;
+    const lines = [`login failure from 192.0.2.1`, hostile, hostile, `login failure from 192.0.2.2`];
+    const log = join(dir, "redos.log");
+    writeFileSync(log, `${lines.join("\n")}\n`);
+    const r = run(["filter", "test", log, join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      failures(r.stdout).map((f) => [f.ip, f.line]),
+      [
+        ["192.0.2.1", 1],
+        ["192.0.2.2", 4],
+      ],
+    );
+    assert.match(r.stderr, /line 2 .* exceeded the 10 ms budget/);
+    assert.match(r.stderr, /line 3 .* exceeded the 10 ms budget/);
+    // Two abandoned lines cost budget + a worker restart each; without the bound this never ends.
+    assert.ok(r.ms < 5_000, `took ${r.ms} ms`);
+  });
+});
+
+describe("broken filter files", () => {
+  it("names every problem with file:line:col, prints nothing on stdout, exits 2", () => {
+    const log = join(dir, "any.log");
+    writeFileSync(log, "x\n");
+    const r = run(["filter", "test", log, join(FIXTURES, "broken.conf"), "--json"]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /broken\.conf:\d+:\d+: .*_nope/);
+    assert.match(r.stderr, /broken\.conf:\d+:\d+: .*(unbalanced|missing \)|parenthesis)/i);
+    assert.match(r.stderr, /broken\.conf:\d+:\d+: .*failure-id/);
+  });
+
+  it("reports an unknown filter name", () => {
+    const r = run(["filter", "test", "-", "no-such-filter", "--json"], "x\n");
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /no-such-filter/);
+  });
+});
