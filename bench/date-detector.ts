@@ -61,7 +61,9 @@ function bench(label: string, datepattern: string | undefined, lines: readonly s
   }
   const wall = (best / 1e6).toFixed(2).padStart(6);
   const cpu = (bestCpu / 1e6).toFixed(2).padStart(6);
-  console.log(`${label.padEnd(38)} ${wall} M lines/s wall, ${cpu} M lines/CPU-s (best of 5 x ${lines.length})`);
+  console.log(
+    `${label.padEnd(38)} ${wall} M lines/s wall, ${cpu} M lines/CPU-s (best of 5 x ${lines.length})`,
+  );
   if (sink === 0) throw new Error("nothing matched");
 }
 

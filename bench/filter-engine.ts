@@ -49,9 +49,22 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     const big = join(dir, "auth-big.log");
     await generateAuthLog(big, lines * 5, 7);
     console.log(`\n== Filter engine: ${lines.toLocaleString("en-US")}-line sshd auth.log ==`);
-    const f2b = timed("fail2ban-regex (fail2ban sshd)", "fail2ban-regex", ["-o", "<ip> <time>", log, "/etc/fail2ban/filter.d/sshd.conf"]);
+    const f2b = timed("fail2ban-regex (fail2ban sshd)", "fail2ban-regex", [
+      "-o",
+      "<ip> <time>",
+      log,
+      "/etc/fail2ban/filter.d/sshd.conf",
+    ]);
     const sshguard = timed("sshguard sshg-parser", "/usr/libexec/sshguard/sshg-parser", [], log);
-    const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, ["filter", "test", log, "sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--json"]);
+    const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, [
+      "filter",
+      "test",
+      log,
+      "sshd",
+      "--filter-dir",
+      "/etc/fail2ban/filter.d",
+      "--json",
+    ]);
     const rBuiltin = timed("rampart (built-in sshd)", RAMPART, ["filter", "test", log, "sshd", "--json"]);
     const rBig = timed("rampart (built-in sshd, 5x log)", RAMPART, ["filter", "test", big, "sshd", "--json"]);
     const reference = pairs(f2b, false);
@@ -59,7 +72,9 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       const mine = pairs(run, true);
       return mine.length === reference.length && mine.every((p, i) => p === reference[i]);
     };
-    const rows: [string, string, string, string, string, string][] = [["tool", "seconds", "lines/s", "vs fail2ban", "vs sshguard", "failures"]];
+    const rows: [string, string, string, string, string, string][] = [
+      ["tool", "seconds", "lines/s", "vs fail2ban", "vs sshguard", "failures"],
+    ];
     const add = (run: Run, n: number, count: number, same: string) =>
       rows.push([
         run.name,
@@ -71,12 +86,19 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       ]);
     add(f2b, lines, reference.length, "");
     add(sshguard, lines, sshguard.output.split("\n").filter(Boolean).length, " (own rules)");
-    add(rFail2banSshd, lines, pairs(rFail2banSshd, true).length, identical(rFail2banSshd) ? " identical to fail2ban" : " DIFFERENT from fail2ban");
+    add(
+      rFail2banSshd,
+      lines,
+      pairs(rFail2banSshd, true).length,
+      identical(rFail2banSshd) ? " identical to fail2ban" : " DIFFERENT from fail2ban",
+    );
     add(rBuiltin, lines, pairs(rBuiltin, true).length, " (own rules)");
     add(rBig, lines * 5, pairs(rBig, true).length, "");
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
-    console.log(`max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`);
+    console.log(
+      `max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

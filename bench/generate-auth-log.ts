@@ -12,7 +12,20 @@ export async function generateAuthLog(path: string, lines: number, seed = 42): P
     return state / 0x100000000;
   };
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const users = ["root", "admin", "ubuntu", "test", "oracle", "postgres", "git", "user", "deploy", "pi", "guest", "ftp"];
+  const users = [
+    "root",
+    "admin",
+    "ubuntu",
+    "test",
+    "oracle",
+    "postgres",
+    "git",
+    "user",
+    "deploy",
+    "pi",
+    "guest",
+    "ftp",
+  ];
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const address = () =>
     random() < 0.1
@@ -34,26 +47,41 @@ export async function generateAuthLog(path: string, lines: number, seed = 42): P
     const r = random();
     let block: string[];
     if (r < 0.3) {
-      block = [`${prefix} Invalid user ${user} from ${ip} port ${port}`, `${prefix} Failed password for invalid user ${user} from ${ip} port ${port} ssh2`];
+      block = [
+        `${prefix} Invalid user ${user} from ${ip} port ${port}`,
+        `${prefix} Failed password for invalid user ${user} from ${ip} port ${port} ssh2`,
+      ];
     } else if (r < 0.5) {
       block = [`${prefix} Failed password for ${user} from ${ip} port ${port} ssh2`];
     } else if (r < 0.6) {
-      block = [`${prefix} pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${user}`];
+      block = [
+        `${prefix} pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${user}`,
+      ];
     } else if (r < 0.7) {
       block = [`${prefix} Connection closed by authenticating user ${user} ${ip} port ${port} [preauth]`];
     } else if (r < 0.78) {
-      block = [`${prefix} Received disconnect from ${ip} port ${port}:11: Bye Bye [preauth]`, `${prefix} Disconnected from ${ip} port ${port} [preauth]`];
+      block = [
+        `${prefix} Received disconnect from ${ip} port ${port}:11: Bye Bye [preauth]`,
+        `${prefix} Disconnected from ${ip} port ${port} [preauth]`,
+      ];
     } else if (r < 0.85) {
-      block = [`${prefix} Accepted publickey for ${user} from ${ip} port ${port} ssh2: ED25519 SHA256:${"x".repeat(43)}`, `${prefix} pam_unix(sshd:session): session opened for user ${user}(uid=1000) by (uid=0)`];
+      block = [
+        `${prefix} Accepted publickey for ${user} from ${ip} port ${port} ssh2: ED25519 SHA256:${"x".repeat(43)}`,
+        `${prefix} pam_unix(sshd:session): session opened for user ${user}(uid=1000) by (uid=0)`,
+      ];
     } else if (r < 0.92) {
       block = [`${prefix} Connection closed by ${ip} port ${port} [preauth]`];
     } else {
-      block = [`${month} ${day} ${clock} web01 CRON[${pid}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`];
+      block = [
+        `${month} ${day} ${clock} web01 CRON[${pid}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
+      ];
     }
     for (const line of block) {
       if (i++ >= lines) break;
       if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once("drain", () => r()));
     }
   }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
 }

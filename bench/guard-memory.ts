@@ -20,6 +20,8 @@ export async function benchGuardMemory(count = 1_000_000, failuresEach = 1): Pro
     backend: "file",
     logpath: [],
     journalmatch: [],
+    journalfiles: [],
+    journalpath: undefined,
     maxretry: 5,
     findtime: 86_400,
     bantime: 3600,
@@ -40,7 +42,11 @@ export async function benchGuardMemory(count = 1_000_000, failuresEach = 1): Pro
         i < count - v6
           ? `${1 + (i >>> 16)}.${(i >>> 8) & 255}.${i & 255}.9`
           : `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::9`;
-      detector.observe("sshd", { id: ip, ip, time: now - 100 + round, line: i, user: null, matches: [] }, now);
+      detector.observe(
+        "sshd",
+        { id: ip, ip, time: now - 100 + round, line: i, user: null, matches: [] },
+        now,
+      );
     }
   }
   const ms = performance.now() - start;
@@ -54,9 +60,14 @@ export async function benchGuardMemory(count = 1_000_000, failuresEach = 1): Pro
   console.log(
     `  RSS ${mb(after.rss)} (process baseline ${mb(before)}, heap ${mb(after.heapUsed)}, typed arrays ${mb(after.arrayBuffers)}); target ≤ 150 MB`,
   );
-  console.log(`  ${((count * failuresEach) / (ms / 1000) / 1e6).toFixed(2)} M failures/s through the detector`);
+  console.log(
+    `  ${((count * failuresEach) / (ms / 1000) / 1e6).toFixed(2)} M failures/s through the detector`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  await benchGuardMemory(Number(process.env.RAMPART_BENCH_ADDRESSES ?? 1_000_000), Number(process.env.RAMPART_BENCH_FAILURES ?? 1));
+  await benchGuardMemory(
+    Number(process.env.RAMPART_BENCH_ADDRESSES ?? 1_000_000),
+    Number(process.env.RAMPART_BENCH_FAILURES ?? 1),
+  );
 }

@@ -30,7 +30,15 @@ export async function benchGuardRestore(count = 100_000): Promise<void> {
       const target = banTargetOf(parseIp(ip)!, 64);
       decisions.push({
         kind: "ban",
-        ban: { jail: "sshd", target, since: now, until: now + 3600 + (i % 600), bantime: 3600, banCount: 1, failures: 5 },
+        ban: {
+          jail: "sshd",
+          target,
+          since: now,
+          until: now + 3600 + (i % 600),
+          bantime: 3600,
+          banCount: 1,
+          failures: 5,
+        },
         findtime: 600,
         reason: "failures",
         address: ip,
@@ -56,7 +64,10 @@ export async function benchGuardRestore(count = 100_000): Promise<void> {
     const bans = active.map((b) => ({ target: b.target, until: b.until }));
     const script = renderGuardTable(options, bans, now);
     const renderMs = performance.now() - t;
-    const enforcer = new NftGuardEnforcer({ table: "rampart_guard", command: ["ip", "netns", "exec", lab.ns.server!, "nft"] });
+    const enforcer = new NftGuardEnforcer({
+      table: "rampart_guard",
+      command: ["ip", "netns", "exec", lab.ns.server!, "nft"],
+    });
     t = performance.now();
     await enforcer.install(options, bans, now);
     const installMs = performance.now() - t;
@@ -65,12 +76,18 @@ export async function benchGuardRestore(count = 100_000): Promise<void> {
     const replaceMs = performance.now() - t;
     store.close();
     const total = readMs + renderMs + installMs;
-    console.log(`guard restore of ${active.length} bans (${count - v6} IPv4, ${v6} IPv6 /64), one nft transaction:`);
+    console.log(
+      `guard restore of ${active.length} bans (${count - v6} IPv4, ${v6} IPv6 /64), one nft transaction:`,
+    );
     console.log(`  SQLite: write ${writeMs.toFixed(0)} ms (one transaction), read ${readMs.toFixed(0)} ms`);
     console.log(`  render ${renderMs.toFixed(0)} ms (${(script.length / 1e6).toFixed(1)} MB script)`);
-    console.log(`  nft -f - into an empty ruleset: ${installMs.toFixed(0)} ms; replacing the full table: ${replaceMs.toFixed(0)} ms`);
+    console.log(
+      `  nft -f - into an empty ruleset: ${installMs.toFixed(0)} ms; replacing the full table: ${replaceMs.toFixed(0)} ms`,
+    );
     console.log(`  database → kernel total: ${total.toFixed(0)} ms (target < 1000 ms)`);
-    console.log("  fail2ban 1.0.2 for comparison: one `nft add element` process per ban (≈ 20k bans → hours, #3088)");
+    console.log(
+      "  fail2ban 1.0.2 for comparison: one `nft add element` process per ban (≈ 20k bans → hours, #3088)",
+    );
   } finally {
     lab.destroy();
     rmSync(dir, { recursive: true, force: true });

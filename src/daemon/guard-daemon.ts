@@ -2,6 +2,12 @@ import { ControlServer } from "../adapters/control/control-server.js";
 import { loadLineFilter } from "../adapters/filter/load-line-filter.js";
 import { type GuardEnforcer, NftGuardEnforcer } from "../adapters/nft/guard-enforcer.js";
 import { FileSource } from "../adapters/sources/file-source.js";
+import {
+  JournalSource,
+  type JournalSourceOptions,
+  journalSourceId,
+  SSHD_JOURNAL_MATCHES,
+} from "../adapters/sources/journal-source.js";
 import type { LogSource, SourceLine } from "../adapters/sources/log-source.js";
 import { GuardStore } from "../adapters/store/guard-store.js";
 import type { GuardConfig, JailConfig } from "../core/config/guard-section.js";
@@ -258,21 +264,30 @@ export class GuardDaemon {
           problems.push(`Cannot load the filter of jail "${jail.name}": ${formatProblem(p)}`);
         continue;
       }
-      if (jail.backend === "journald") {
-        problems.push(`Jail "${jail.name}": the journald backend is not available in this build yet`);
-        continue;
-      }
       out.set(jail.name, { config: jail, filter: loaded.value });
     }
     return problems.length ? { ok: false, problems } : { ok: true, value: out };
   }
 
-  /** One source per file, shared by every jail that watches it. */
+  /** One source per file or journal query, shared by every jail that watches it. */
   private async startSources(): Promise<void> {
     const byPath = new Map<string, string[]>();
+    const journals = new Map<string, { options: JournalSourceOptions; jails: string[] }>();
     for (const [name, jail] of this.jails) {
-      if (jail.config.backend !== "file") continue;
+      if (jail.config.backend === "journald") {
+        const options = this.journalOptions(jail.config);
+        const id = journalSourceId(options);
+        const entry = journals.get(id) ?? { options, jails: [] };
+        entry.jails.push(name);
+        journals.set(id, entry);
+        continue;
+      }
       for (const path of jail.config.logpath) byPath.set(path, [...(byPath.get(path) ?? []), name]);
+    }
+    for (const [id, { options, jails }] of journals) {
+      const source = new JournalSource(options);
+      this.sources.set(id, { source, jails });
+      await source.start((batch) => this.onLines(jails, batch));
     }
     for (const [path, jails] of byPath) {
       const source = new FileSource({
@@ -283,6 +298,22 @@ export class GuardDaemon {
       this.sources.set(path, { source, jails });
       await source.start((batch) => this.onLines(jails, batch));
     }
+  }
+
+  private journalOptions(jail: JailConfig): JournalSourceOptions {
+    const groups: string[][] = [[]];
+    for (const term of jail.journalmatch) {
+      if (term === "+") groups.push([]);
+      else groups[groups.length - 1]?.push(term);
+    }
+    const matches = groups.filter((g) => g.length > 0);
+    return {
+      matches: matches.length > 0 ? matches : SSHD_JOURNAL_MATCHES,
+      checkpoints: this.store,
+      ...(jail.journalfiles.length > 0 ? { files: jail.journalfiles } : {}),
+      ...(jail.journalpath !== undefined ? { directory: jail.journalpath } : {}),
+      onNotice: (m) => this.options.logger.notice(m),
+    };
   }
 
   private onLines(jails: readonly string[], batch: readonly SourceLine[]): void {

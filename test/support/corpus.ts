@@ -44,7 +44,8 @@ export function corpusCases(): CorpusCase[] {
   for (const name of readdirSync(CORPUS_DIR).sort()) {
     const log = join(CORPUS_DIR, name);
     if (!statSync(log).isFile() || !existsSync(join(FAIL2BAN_FILTER_DIR, `${name}.conf`))) continue;
-    for (const options of parseOptionSets(readFileSync(log, "utf8"))) cases.push({ log, filter: name, options });
+    for (const options of parseOptionSets(readFileSync(log, "utf8")))
+      cases.push({ log, filter: name, options });
   }
   return cases;
 }
@@ -77,7 +78,10 @@ export function annotatedLines(log: string): AnnotatedLine[] {
       if (m[1] === "failJSON") pending = value;
       else if (m[1] === "fileOptions") fileOptions = value;
       else if (m[1] === "filterOptions") {
-        optionSets = (Array.isArray(value) ? value : [value]).map((o: FilterOptions) => ({ ...fileOptions, ...o }));
+        optionSets = (Array.isArray(value) ? value : [value]).map((o: FilterOptions) => ({
+          ...fileOptions,
+          ...o,
+        }));
       }
       continue;
     }

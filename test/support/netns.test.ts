@@ -9,7 +9,10 @@ describe("network-namespace lab", () => {
 
   it("connects every host to the server over IPv4 and IPv6, and cleans up", () => {
     assert.match(lab.exec("alice", "ping", ["-c1", "-W2", lab.ip4.server!]), /1 received/);
-    assert.match(lab.exec("bob", "ping", ["-c1", "-W2", "10." + lab.ip4.bob!.split(".")[1] + ".2.1"]), /1 received/);
+    assert.match(
+      lab.exec("bob", "ping", ["-c1", "-W2", "10." + lab.ip4.bob!.split(".")[1] + ".2.1"]),
+      /1 received/,
+    );
     assert.match(lab.exec("alice", "ping", ["-6", "-c1", "-W2", lab.ip6.server!]), /1 received/);
     const names = Object.values(lab.ns);
     lab.destroy();

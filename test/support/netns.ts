@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from "node:child_process";
 
 /**
  * Network-namespace labs for integration tests: every namespace is created here, named with
@@ -34,11 +34,15 @@ export function createLab(prefix: string, roles: readonly string[]): Lab {
   const destroy = () => {
     for (const name of created.reverse()) {
       try {
-        execFileSync("ip", ["netns", "pids", name]).toString().split(/\s+/).filter(Boolean).forEach((pid) => {
-          try {
-            process.kill(Number(pid), "SIGKILL");
-          } catch {}
-        });
+        execFileSync("ip", ["netns", "pids", name])
+          .toString()
+          .split(/\s+/)
+          .filter(Boolean)
+          .forEach((pid) => {
+            try {
+              process.kill(Number(pid), "SIGKILL");
+            } catch {}
+          });
       } catch {}
       try {
         ip(["netns", "del", name]);

@@ -2,12 +2,17 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDateDetector } from "../../core/date/date-detector.js";
-import { type Problem, type Result, problem } from "../../core/errors/problem.js";
-import { type FilterDefinition, loadFilterDefinition, parseFilterSpec } from "../../core/filter/config/filter-definition.js";
+import { type Problem, problem, type Result } from "../../core/errors/problem.js";
+import {
+  type FilterDefinition,
+  loadFilterDefinition,
+  parseFilterSpec,
+} from "../../core/filter/config/filter-definition.js";
 import { FilterRegex } from "../../core/filter/fail-regex.js";
 import type { UseDns } from "../../core/filter/host-tags.js";
 import { LogFilter } from "../../core/filter/log-filter.js";
 import { NodeFilterFiles } from "../filter-files/node-filter-files.js";
+import { hostsFileResolver } from "./hosts-file-resolver.js";
 
 export interface LoadFilterOptions {
   /** Where named filters resolve (e.g. /etc/fail2ban/filter.d); default: Rampart's built-ins. */
@@ -16,6 +21,8 @@ export interface LoadFilterOptions {
   readonly builtinDir?: string | undefined;
   /** "journal" when lines come from journald (selects the filters' journal variants). */
   readonly logtype?: "file" | "journal" | undefined;
+  /** Hosts file for hostname ids (default /etc/hosts); DNS is never queried. */
+  readonly hostsFile?: string | undefined;
 }
 
 /** The `filters/` folder shipped with Rampart, found relative to this module (src or dist). */
@@ -40,12 +47,18 @@ export function loadLineFilter(spec: string, options: LoadFilterOptions = {}): R
   const filterOptions = { ...parsed.value.options };
   if (options.logtype && filterOptions.logtype === undefined) filterOptions.logtype = options.logtype;
   const filterDir = options.filterDir ?? options.builtinDir ?? builtinFilterDir();
-  const definition = loadFilterDefinition({ name: parsed.value.name, options: filterOptions, filterDir }, new NodeFilterFiles());
+  const definition = loadFilterDefinition(
+    { name: parsed.value.name, options: filterOptions, filterDir },
+    new NodeFilterFiles(),
+  );
   if (!definition.ok) return definition;
-  return compileFilterDefinition(definition.value);
+  return compileFilterDefinition(definition.value, hostsFileResolver(options.hostsFile));
 }
 
-export function compileFilterDefinition(def: FilterDefinition): Result<LogFilter> {
+export function compileFilterDefinition(
+  def: FilterDefinition,
+  resolveHost?: (name: string) => readonly string[],
+): Result<LogFilter> {
   const problems: Problem[] = [];
   const useDns = (def.options.usedns as UseDns | undefined) ?? "warn";
   const multiline = def.maxlines > 1;
@@ -53,7 +66,9 @@ export function compileFilterDefinition(def: FilterDefinition): Result<LogFilter
     const result = FilterRegex.compile(source.text, { useDns, multiline });
     if (result.ok) return result.value;
     for (const p of result.problems) {
-      problems.push(problem(p.code, `Invalid ${kind} ${JSON.stringify(source.text)}: ${p.message}`, source.at));
+      problems.push(
+        problem(p.code, `Invalid ${kind} ${JSON.stringify(source.text)}: ${p.message}`, source.at),
+      );
     }
     return undefined;
   };
@@ -64,7 +79,11 @@ export function compileFilterDefinition(def: FilterDefinition): Result<LogFilter
     if (!regex) continue;
     if (!regex.hasFailureIdGroup() && !prefRegex?.hasFailureIdGroup()) {
       problems.push(
-        problem("filter.no-failure-id", `No failure-id group (<HOST>, <ADDR>, <F-ID>…) in failregex ${JSON.stringify(source.text)}`, source.at),
+        problem(
+          "filter.no-failure-id",
+          `No failure-id group (<HOST>, <ADDR>, <F-ID>…) in failregex ${JSON.stringify(source.text)}`,
+          source.at,
+        ),
       );
       continue;
     }
@@ -76,15 +95,33 @@ export function compileFilterDefinition(def: FilterDefinition): Result<LogFilter
     if (regex) ignoreRegexes.push(regex);
   }
   if (def.failregex.length === 0) {
-    problems.push(problem("filter.no-failregex", `Filter "${def.name}" defines no failregex`, { file: def.file, line: 1, col: 1 }));
+    problems.push(
+      problem("filter.no-failregex", `Filter "${def.name}" defines no failregex`, {
+        file: def.file,
+        line: 1,
+        col: 1,
+      }),
+    );
   }
   const detector = createDateDetector({ datepattern: def.datepattern, logTimeZone: def.options.logtimezone });
   if (!detector.ok) {
-    for (const p of detector.problems) problems.push(problem(p.code, `Invalid datepattern: ${p.message}`, p.at ?? { file: def.file, line: 1, col: 1 }));
+    for (const p of detector.problems)
+      problems.push(
+        problem(p.code, `Invalid datepattern: ${p.message}`, p.at ?? { file: def.file, line: 1, col: 1 }),
+      );
   }
   if (problems.length > 0 || !detector.ok) return { ok: false, problems };
   return {
     ok: true,
-    value: new LogFilter({ name: def.name, prefRegex, failRegexes, ignoreRegexes, maxLines: def.maxlines, dateDetector: detector.value, useDns }),
+    value: new LogFilter({
+      name: def.name,
+      prefRegex,
+      failRegexes,
+      ignoreRegexes,
+      maxLines: def.maxlines,
+      dateDetector: detector.value,
+      useDns,
+      resolveHost,
+    }),
   };
 }

@@ -15,7 +15,16 @@ export interface LogLine {
  */
 export async function* readLineBatches(
   source: string | Readable,
-  options: { batchSize?: number; onBytes?: (bytes: number) => void } = {},
+  options: {
+    batchSize?: number;
+    onBytes?: (bytes: number) => void;
+    /**
+     * A last line without a newline may still be being written: fail2ban's FileContainer leaves
+     * it unread, and so does "drop" (the default keeps it). The callback hears about it.
+     */
+    incompleteLastLine?: "keep" | "drop";
+    onIncompleteLastLine?: (number: number) => void;
+  } = {},
 ): AsyncGenerator<LogLine[]> {
   const stream = typeof source === "string" ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
@@ -38,7 +47,11 @@ export async function* readLineBatches(
     partial = text.slice(start);
   }
   partial += decoder.decode();
-  if (partial !== "") batch.push({ text: stripLineEnd(partial), number: ++number });
+  if (partial !== "") {
+    number++;
+    options.onIncompleteLastLine?.(number);
+    if (options.incompleteLastLine !== "drop") batch.push({ text: stripLineEnd(partial), number });
+  }
   if (batch.length > 0) yield batch;
 }
 

@@ -37,6 +37,7 @@ export interface MatchResult {
 
 /** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
 export const DEFAULT_LINE_BUDGET_MS = 20;
+const RETRY_BUDGET_FACTOR = 5;
 
 const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
 
@@ -64,7 +65,10 @@ export class GuardedMatcher {
   ) {}
 
   /** Starts the worker and loads the filters; rejects with every filter problem at once. */
-  static async start(filters: readonly FilterRequest[], options: MatcherOptions = {}): Promise<GuardedMatcher> {
+  static async start(
+    filters: readonly FilterRequest[],
+    options: MatcherOptions = {},
+  ): Promise<GuardedMatcher> {
     const matcher = new GuardedMatcher(filters, {
       lineBudgetMs: options.lineBudgetMs ?? DEFAULT_LINE_BUDGET_MS,
       maxLineLength: options.maxLineLength ?? 65536,
@@ -76,7 +80,11 @@ export class GuardedMatcher {
 
   private async spawn(): Promise<void> {
     const worker = new Worker(WORKER_URL, {
-      workerData: { filters: this.filters, progress: this.progress.buffer, maxLineLength: this.options.maxLineLength },
+      workerData: {
+        filters: this.filters,
+        progress: this.progress.buffer,
+        maxLineLength: this.options.maxLineLength,
+      },
     });
     const first = await new Promise<WorkerReply>((resolve, reject) => {
       worker.once("message", resolve);
@@ -84,7 +92,10 @@ export class GuardedMatcher {
     });
     if (first.type === "error") {
       await worker.terminate();
-      throw new RampartError("filter.invalid", "Cannot load filter", { problems: first.problems as Problem[], exitCode: 2 });
+      throw new RampartError("filter.invalid", "Cannot load filter", {
+        problems: first.problems as Problem[],
+        exitCode: 2,
+      });
     }
     worker.unref();
     this.worker = worker;
@@ -101,26 +112,34 @@ export class GuardedMatcher {
     const abandoned: number[] = [];
     const skip: number[] = [];
     const overruns = new Set<number>();
+    let budget = this.options.lineBudgetMs;
     for (;;) {
-      const outcome = await this.send({
-        type: "batch",
-        id: this.nextId++,
-        filters: input.filters,
-        texts: input.texts,
-        numbers: input.numbers,
-        times: input.times,
-        now,
-        skip,
-      });
-      if (outcome.kind === "reply") return { failures: outcome.reply.failures, counts: outcome.reply.counts, abandoned };
+      const outcome = await this.send(
+        {
+          type: "batch",
+          id: this.nextId++,
+          filters: input.filters,
+          texts: input.texts,
+          numbers: input.numbers,
+          times: input.times,
+          now,
+          skip,
+        },
+        budget,
+      );
+      if (outcome.kind === "reply")
+        return { failures: outcome.reply.failures, counts: outcome.reply.counts, abandoned };
       // The line at `index` ran over budget: a fresh worker redoes the batch (the lines before it
       // again, deterministically, since the killed worker's results never arrived). A line gets
-      // a second chance, so a pause of the runtime (GC) is not mistaken for a hostile line.
+      // a second chance with five times the budget, so that a GC pause or a starved CPU is not
+      // mistaken for a hostile line; a second overrun is the line's own doing.
       await this.spawn();
       if (!overruns.has(outcome.index)) {
         overruns.add(outcome.index);
+        budget = this.options.lineBudgetMs * RETRY_BUDGET_FACTOR;
         continue;
       }
+      budget = this.options.lineBudgetMs;
       const number = input.numbers[outcome.index] ?? 0;
       skip.push(outcome.index);
       abandoned.push(number);
@@ -129,7 +148,10 @@ export class GuardedMatcher {
     }
   }
 
-  private send(request: BatchRequest): Promise<{ kind: "reply"; reply: BatchReply } | { kind: "timeout"; index: number }> {
+  private send(
+    request: BatchRequest,
+    budget: number,
+  ): Promise<{ kind: "reply"; reply: BatchReply } | { kind: "timeout"; index: number }> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new RampartError("matcher.stopped", "The matcher is stopped"));
     return new Promise((resolve, reject) => {
@@ -137,7 +159,6 @@ export class GuardedMatcher {
       let lastDone = Atomics.load(this.progress, PROGRESS_DONE);
       let lastIndex = -1;
       let since = performance.now();
-      const budget = this.options.lineBudgetMs;
       const timer = setInterval(
         () => {
           const done = Atomics.load(this.progress, PROGRESS_DONE);

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { LogFilter } from "../../core/filter/log-filter.js";
 import type { LogFailure } from "../../core/filter/log-failure.js";
+import type { LogFilter } from "../../core/filter/log-filter.js";
 import { loadLineFilter } from "../filter/load-line-filter.js";
 import {
   type BatchReply,
@@ -13,7 +13,11 @@ import {
 
 // The worker side of GuardedMatcher: runs the regexes so that the parent can terminate it when
 // a line takes longer than the budget (V8 cannot interrupt a regex any other way).
-const { filters: requests, progress: progressBuffer, maxLineLength } = workerData as {
+const {
+  filters: requests,
+  progress: progressBuffer,
+  maxLineLength,
+} = workerData as {
   filters: FilterRequest[];
   progress: SharedArrayBuffer;
   maxLineLength: number;
@@ -31,7 +35,11 @@ for (const request of requests) {
 // Compile every regex now, before the watchdog's clock runs: V8 compiles lazily on first use,
 // and a first use must not look like a hostile line.
 for (const filter of filters) filter.warmUp();
-port.postMessage(problems.length > 0 ? ({ type: "error", problems } satisfies WorkerReply) : ({ type: "ready" } satisfies WorkerReply));
+port.postMessage(
+  problems.length > 0
+    ? ({ type: "error", problems } satisfies WorkerReply)
+    : ({ type: "ready" } satisfies WorkerReply),
+);
 
 port.on("message", (message: BatchRequest | { type: "stats" }) => {
   if (message.type === "stats") {
@@ -59,7 +67,10 @@ function runBatch(request: BatchRequest): BatchReply {
     const time = times?.[i];
     for (let k = 0; k < selected.length; k++) {
       const filter = filters[selected[k]!]!;
-      const found = time === undefined ? filter.processLine(text, number, now) : filter.processJournalLine(text, time, number, now);
+      const found =
+        time === undefined
+          ? filter.processLine(text, number, now)
+          : filter.processJournalLine(text, time, number, now);
       const count = counts[k]!;
       if (filter.lastPrefMatched) count.prefMatched++;
       if (found.length > 0) {

@@ -7,7 +7,9 @@ import type { CheckpointStore } from "./log-source.js";
  * call inside a `describe`. `reopen` returns a store over the same backing storage, or undefined
  * when the store is not persistent.
  */
-export function checkpointStoreContract(make: () => { store: CheckpointStore; reopen: () => CheckpointStore | undefined }): void {
+export function checkpointStoreContract(
+  make: () => { store: CheckpointStore; reopen: () => CheckpointStore | undefined },
+): void {
   it("returns undefined for a source it never saw", () => {
     const { store } = make();
     assert.equal(store.load("/var/log/none.log"), undefined);
@@ -18,7 +20,12 @@ export function checkpointStoreContract(make: () => { store: CheckpointStore; re
     store.save("/var/log/auth.log", { inode: 12, offset: 100, line: 3, firstLineHash: "ab" });
     store.save("/var/log/auth.log", { inode: 12, offset: 250, line: 7, firstLineHash: "ab" });
     store.save("journal:_COMM=sshd", { cursor: "s=1;i=2" });
-    assert.deepEqual(store.load("/var/log/auth.log"), { inode: 12, offset: 250, line: 7, firstLineHash: "ab" });
+    assert.deepEqual(store.load("/var/log/auth.log"), {
+      inode: 12,
+      offset: 250,
+      line: 7,
+      firstLineHash: "ab",
+    });
     assert.deepEqual(store.load("journal:_COMM=sshd"), { cursor: "s=1;i=2" });
   });
 

@@ -1,7 +1,7 @@
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { checkpointStoreContract } from "./checkpoint-store-contract.js";
 import { JsonCheckpointStore } from "./json-checkpoint-store.js";

@@ -98,7 +98,10 @@ describe("FileSource", () => {
     const got = new Collector();
     const source = new FileSource({ path, checkpoints: new MemoryCheckpointStore(), from: "start" });
     await source.start(got.push);
-    appendFileSync(path, Buffer.from([0x61, 0x0d, 0x0a, 0x62, 0xff, 0xc3, 0x28, 0x0a, 0x63, 0x00, 0x64, 0x0a]));
+    appendFileSync(
+      path,
+      Buffer.from([0x61, 0x0d, 0x0a, 0x62, 0xff, 0xc3, 0x28, 0x0a, 0x63, 0x00, 0x64, 0x0a]),
+    );
     await got.until(3);
     await source.stop();
     assert.deepEqual(got.texts, ["a", "b\uFFFD\uFFFD(", "c\u0000d"]);
@@ -128,7 +131,12 @@ describe("FileSource", () => {
   it("follows rotation by rename: the old file to its end, then the new one from 0", async () => {
     const path = fresh("");
     const got = new Collector();
-    const source = new FileSource({ path, checkpoints: new MemoryCheckpointStore(), from: "start", pollMs: 50 });
+    const source = new FileSource({
+      path,
+      checkpoints: new MemoryCheckpointStore(),
+      from: "start",
+      pollMs: 50,
+    });
     await source.start(got.push);
     appendFileSync(path, lines("g1-a"));
     await got.until(1);
@@ -152,7 +160,12 @@ describe("FileSource", () => {
   it("follows copytruncate", async () => {
     const path = fresh("");
     const got = new Collector();
-    const source = new FileSource({ path, checkpoints: new MemoryCheckpointStore(), from: "start", pollMs: 50 });
+    const source = new FileSource({
+      path,
+      checkpoints: new MemoryCheckpointStore(),
+      from: "start",
+      pollMs: 50,
+    });
     await source.start(got.push);
     appendFileSync(path, lines("before-1", "before-2"));
     await got.until(2);
@@ -168,7 +181,12 @@ describe("FileSource", () => {
   it("notices a truncation that grew past the old offset by the first line's hash", async () => {
     const path = fresh("");
     const got = new Collector();
-    const source = new FileSource({ path, checkpoints: new MemoryCheckpointStore(), from: "start", pollMs: 30 });
+    const source = new FileSource({
+      path,
+      checkpoints: new MemoryCheckpointStore(),
+      from: "start",
+      pollMs: 30,
+    });
     await source.start(got.push);
     appendFileSync(path, lines("x1"));
     await got.until(1);
@@ -230,7 +248,12 @@ describe("FileSource", () => {
   it("follows a file deleted and recreated (even on a reused inode)", async () => {
     const path = fresh("");
     const got = new Collector();
-    const source = new FileSource({ path, checkpoints: new MemoryCheckpointStore(), from: "start", pollMs: 50 });
+    const source = new FileSource({
+      path,
+      checkpoints: new MemoryCheckpointStore(),
+      from: "start",
+      pollMs: 50,
+    });
     await source.start(got.push);
     appendFileSync(path, lines("before delete"));
     await got.until(1);

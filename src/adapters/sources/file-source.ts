@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { type FSWatcher, closeSync, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
+import { closeSync, type FSWatcher, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { CheckpointStore, LogSource, SourceCheckpoint, SourceLine } from "./log-source.js";
 import { LineSplitter, type SplitLine } from "./line-splitter.js";
+import type { CheckpointStore, LogSource, SourceCheckpoint, SourceLine } from "./log-source.js";
 
 export interface FileSourceOptions {
   readonly path: string;

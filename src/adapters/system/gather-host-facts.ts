@@ -20,6 +20,7 @@ import {
 } from "../../core/audit/parse-apt.js";
 import { parseFail2banJails } from "../../core/audit/parse-fail2ban-jails.js";
 import { parseProcNetTcp } from "../../core/audit/parse-proc-net.js";
+import { socketListenPorts } from "../../core/audit/parse-systemd-socket.js";
 import { parseSshPublicKey } from "../../core/audit/ssh-public-key.js";
 import { type SshSettings, sshSettingsFrom } from "../../core/audit/ssh-settings.js";
 import { parseSudoers, type SudoGrant } from "../../core/audit/sudoers.js";
@@ -88,6 +89,8 @@ export async function gatherHostFacts(options: GatherOptions): Promise<HostFacts
     : factUnavailable<readonly ListeningSocket[]>(`Listening sockets: ${LIVE_ONLY}`);
 
   const accounts = readAccounts(fs);
+  const enabledUnits = readEnabledUnits(fs);
+  const sshSocket = readSshSocket(fs, enabledUnits, live);
   const [ssh, ruleset, upgrades] = await Promise.all([sshPromise, rulesetPromise, upgradesPromise]);
   return {
     mode: live ? "live" : "offline",
@@ -96,6 +99,7 @@ export async function gatherHostFacts(options: GatherOptions): Promise<HostFacts
     settings: options.settings,
     ...(live ? { systemdRunning: fs.exists("/run/systemd/system") } : {}),
     ssh,
+    ...(sshSocket ? { sshSocket } : {}),
     accounts,
     sudoGrants: readSudoers(fs),
     authorizedKeys: readAuthorizedKeys(fs, accounts, ssh),
@@ -106,7 +110,7 @@ export async function gatherHostFacts(options: GatherOptions): Promise<HostFacts
     ruleset,
     listening,
     processes,
-    enabledUnits: readEnabledUnits(fs),
+    enabledUnits,
     fail2banJails: readFail2ban(fs),
     rampartJails: readRampartJails(fs, options.rampartConfig ?? "/etc/rampart/rampart.yaml"),
     ftpServers: readFtp(fs),
@@ -401,6 +405,45 @@ function readAutoUpgrades(fs: RootedFs): HostFacts["autoUpgrades"] {
       : `${dir}: APT::Periodic::Unattended-Upgrade not set`,
   );
   return factOk({ installed, enabled: v !== undefined && v.value !== "0" && v.value !== "", evidence }, dir);
+}
+
+function readSshSocket(
+  fs: RootedFs,
+  units: HostFacts["enabledUnits"],
+  live: boolean,
+): HostFacts["sshSocket"] {
+  if (!units.ok || !units.value.has("ssh.socket")) return undefined;
+  const files: { file: string; text: string }[] = [];
+  const unit = [
+    "/etc/systemd/system/ssh.socket",
+    "/usr/lib/systemd/system/ssh.socket",
+    "/lib/systemd/system/ssh.socket",
+  ].find((p) => fs.exists(p));
+  const dropinDirs = [
+    "/usr/lib/systemd/system/ssh.socket.d",
+    "/lib/systemd/system/ssh.socket.d",
+    "/etc/systemd/system/ssh.socket.d",
+  ];
+  // Ubuntu 24.04's sshd-socket-generator writes sshd_config's ports here at boot (live only).
+  if (live) dropinDirs.push("/run/systemd/generator/ssh.socket.d");
+  for (const path of [
+    unit,
+    ...dropinDirs.flatMap((d) =>
+      (fs.listDir(d) ?? []).filter((n) => n.endsWith(".conf")).map((n) => `${d}/${n}`),
+    ),
+  ]) {
+    if (path === undefined) continue;
+    const text = safe(() => fs.readText(path));
+    if (text !== undefined) files.push({ file: path, text });
+  }
+  const { ports, evidence } = socketListenPorts(files);
+  return {
+    ports,
+    evidence: [
+      "ssh.socket is enabled: systemd listens for sshd, sshd_config's Port is not used",
+      ...evidence,
+    ],
+  };
 }
 
 function readEnabledUnits(fs: RootedFs): HostFacts["enabledUnits"] {

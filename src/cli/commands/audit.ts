@@ -32,6 +32,7 @@ Options:
   --skip ID        Do not run check ID (repeatable; also audit.skip in the config)
   --waivers FILE   Accept findings on purpose: YAML "waivers: [{id, reason, until}]"
   --refresh        Run "apt-get update" first (network) so pending updates are current
+  --cache-dir DIR  Where to keep apt's cache if the system disabled apt's own (default /var/cache/rampart/apt)
   --verbose        Show the evidence of passing checks too
   --list           List the check ids and exit
   --config FILE    Rampart config (default /etc/rampart/rampart.yaml; section "audit:")
@@ -119,6 +120,7 @@ export async function auditCommand(argv: readonly string[], io: CliIo): Promise<
     ...(root !== undefined ? { root } : {}),
     settings: { behindCloudflare: section.behindCloudflare },
     refresh: v.refresh === true,
+    ...(v["cache-dir"] !== undefined ? { cacheDir: resolve(io.cwd, v["cache-dir"]) } : {}),
     ...(io.env.RAMPART_SSHD !== undefined ? { binaries: { sshd: io.env.RAMPART_SSHD } } : {}),
     ...(root === undefined && v.config !== undefined ? { rampartConfig: configPath } : {}),
   });
@@ -157,6 +159,7 @@ function parse(argv: readonly string[]) {
       skip: { type: "string", multiple: true },
       waivers: { type: "string" },
       refresh: { type: "boolean" },
+      "cache-dir": { type: "string" },
       verbose: { type: "boolean", short: "v" },
       list: { type: "boolean" },
       config: { type: "string" },

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { formatProblem } from "../../core/errors/problem.js";
-import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
 import { builtinFilterDir } from "../../adapters/filter/load-line-filter.js";
 import { readLineBatches } from "../../adapters/logs/read-lines.js";
 import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
+import { formatProblem } from "../../core/errors/problem.js";
+import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
 import type { CliIo } from "../cli-io.js";
 
 const USAGE = `Usage:
@@ -95,7 +95,15 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const input = log === "-" ? io.stdin : log;
     let pending: Promise<void> = Promise.resolve();
-    for await (const batch of readLineBatches(input, { onBytes: progress.bytes })) {
+    let incomplete: number | undefined;
+    const reading = readLineBatches(input, {
+      onBytes: progress.bytes,
+      incompleteLastLine: log === "-" ? "keep" : "drop",
+      onIncompleteLastLine: (n) => {
+        incomplete = n;
+      },
+    });
+    for await (const batch of reading) {
       // fail2ban-regex skips comment and empty lines.
       const texts: string[] = [];
       const numbers: number[] = [];
@@ -120,17 +128,26 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
         totals.failures += failures.length;
         if (json && failures.length > 0) {
           let out = "";
-          for (const f of failures) out += `${JSON.stringify({ ip: f.id, time: f.time, line: f.line, user: f.user })}\n`;
+          for (const f of failures)
+            out += `${JSON.stringify({ ip: f.id, time: f.time, line: f.line, user: f.user })}\n`;
           io.stdout.write(out);
         }
         progress.lines(totals.lines);
       });
     }
     await pending;
+    if (incomplete !== undefined && log !== "-") {
+      io.stderr.write(
+        `rampart filter test: line ${incomplete} has no newline yet and was not read (as fail2ban does)\n`,
+      );
+    }
   } catch (error) {
     await matcher.close();
     progress.done();
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "EACCES") {
+    if (
+      (error as NodeJS.ErrnoException).code === "ENOENT" ||
+      (error as NodeJS.ErrnoException).code === "EACCES"
+    ) {
       io.stderr.write(`rampart filter test: cannot read log "${log}": ${(error as Error).message}\n`);
       return ExitCode.usage;
     }
@@ -139,11 +156,23 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   progress.done();
   const elapsed = (performance.now() - started) / 1000;
   for (const a of abandoned) {
-    io.stderr.write(`rampart filter test: line ${a.line} (${a.length} characters) exceeded the ${lineBudgetMs} ms budget and was skipped\n`);
+    io.stderr.write(
+      `rampart filter test: line ${a.line} (${a.length} characters) exceeded the ${lineBudgetMs} ms budget and was skipped\n`,
+    );
   }
   if (!json) {
     const stats = await matcher.stats();
-    io.stdout.write(renderSummary(log, filterSpec, args.values["filter-dir"], stats.filters[0], totals, elapsed, abandoned.length));
+    io.stdout.write(
+      renderSummary(
+        log,
+        filterSpec,
+        args.values["filter-dir"],
+        stats.filters[0],
+        totals,
+        elapsed,
+        abandoned.length,
+      ),
+    );
   }
   await matcher.close();
   return ExitCode.ok;
@@ -153,25 +182,46 @@ function renderSummary(
   log: string,
   filterSpec: string,
   filterDir: string | undefined,
-  filter: { name: string; prefregex: string | undefined; failregex: readonly { source: string; hits: number }[]; ignoreregex: readonly { source: string; hits: number }[] } | undefined,
-  totals: { lines: number; matched: number; ignored: number; missed: number; prefMatched: number; failures: number },
+  filter:
+    | {
+        name: string;
+        prefregex: string | undefined;
+        failregex: readonly { source: string; hits: number }[];
+        ignoreregex: readonly { source: string; hits: number }[];
+      }
+    | undefined,
+  totals: {
+    lines: number;
+    matched: number;
+    ignored: number;
+    missed: number;
+    prefMatched: number;
+    failures: number;
+  },
   elapsed: number,
   abandoned: number,
 ): string {
   const out: string[] = [];
   out.push("Running tests", "=============", "");
-  out.push(`Use   failregex filter : ${filterSpec}${filterDir ? `, filter dir: ${filterDir}` : " (built-in)"}`);
+  out.push(
+    `Use   failregex filter : ${filterSpec}${filterDir ? `, filter dir: ${filterDir}` : " (built-in)"}`,
+  );
   out.push(`Use         log file   : ${log === "-" ? "standard input" : log}`, "", "Results", "=======", "");
-  if (filter?.prefregex !== undefined) out.push(`Prefregex: ${totals.prefMatched} total`, `|  ${filter.prefregex}`, "`-", "");
+  if (filter?.prefregex !== undefined)
+    out.push(`Prefregex: ${totals.prefMatched} total`, `|  ${filter.prefregex}`, "`-", "");
   const fail = filter?.failregex ?? [];
-  out.push(`Failregex: ${fail.reduce((n, r) => n + r.hits, 0)} total`, "|-  #) [# of hits] regular expression");
-  fail.forEach((r, i) => out.push(`|  ${String(i + 1).padStart(2)}) [${r.hits}] ${r.source}`));
+  out.push(
+    `Failregex: ${fail.reduce((n, r) => n + r.hits, 0)} total`,
+    "|-  #) [# of hits] regular expression",
+  );
+  for (const [i, r] of fail.entries()) out.push(`|  ${String(i + 1).padStart(2)}) [${r.hits}] ${r.source}`);
   out.push("`-", "");
   const ignore = filter?.ignoreregex ?? [];
   out.push(`Ignoreregex: ${ignore.reduce((n, r) => n + r.hits, 0)} total`);
   if (ignore.length > 0) {
     out.push("|-  #) [# of hits] regular expression");
-    ignore.forEach((r, i) => out.push(`|  ${String(i + 1).padStart(2)}) [${r.hits}] ${r.source}`));
+    for (const [i, r] of ignore.entries())
+      out.push(`|  ${String(i + 1).padStart(2)}) [${r.hits}] ${r.source}`);
     out.push("`-");
   }
   out.push("");
@@ -206,7 +256,9 @@ function progressReporter(io: CliIo, log: string) {
       lastDraw = now;
       const rate = Math.round(lines / ((now - started) / 1000));
       const percent = total > 0 ? `${((100 * bytes) / total).toFixed(0)}% ` : "";
-      io.stderr.write(`\r${percent}${(bytes / 1048576).toFixed(1)} MiB, ${lines.toLocaleString("en-US")} lines, ${rate.toLocaleString("en-US")} lines/s   `);
+      io.stderr.write(
+        `\r${percent}${(bytes / 1048576).toFixed(1)} MiB, ${lines.toLocaleString("en-US")} lines, ${rate.toLocaleString("en-US")} lines/s   `,
+      );
     },
     done() {
       if (enabled && lastDraw > 0) io.stderr.write("\r\x1b[K");
@@ -220,7 +272,9 @@ async function filterList(argv: readonly string[], io: CliIo): Promise<number> {
   const dir = args.values["filter-dir"] ?? builtinFilterDir();
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".conf") && !n.includes("common")).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(".conf") && !n.includes("common"))
+      .sort();
   } catch (error) {
     io.stderr.write(`rampart filter list: cannot read "${dir}": ${(error as Error).message}\n`);
     return ExitCode.usage;

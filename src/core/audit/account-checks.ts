@@ -165,7 +165,7 @@ export const accountChecks: readonly CheckDefinition[] = [
           ? facts.authorizedKeys.value
           : new Map<string, { path: string; keys: number }>();
         const ready = candidates.filter((c) => (keys.get(c.name)?.keys ?? 0) > 0);
-        const fix = "rampart harden --admin-user NAME --admin-key ~/.ssh/id_ed25519.pub --apply";
+        const fix = `rampart harden --admin-user ${candidates[0]?.name ?? "NAME"} --admin-key ~/.ssh/id_ed25519.pub --apply`;
         const evidence = candidates.map(
           (c) => `${c.name}: ${c.how}; authorized keys: ${keys.get(c.name)?.path ?? "none"}`,
         );

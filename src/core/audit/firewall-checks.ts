@@ -12,6 +12,7 @@ import type { NftRuleset } from "./nft-ruleset.js";
 
 /** The ports sshd listens on, as the ssh facts say (22 when unknown). */
 export function sshPorts(facts: HostFacts): number[] {
+  if (facts.sshSocket && facts.sshSocket.ports.length > 0) return [...facts.sshSocket.ports];
   if (!facts.ssh.ok) return [22];
   const ports = facts.ssh.value
     .getAll("port")

@@ -61,6 +61,8 @@ export interface HostFacts {
   /** systemd is PID 1 (sd_booted(3): /run/systemd/system exists); undefined offline. */
   readonly systemdRunning?: boolean;
   readonly ssh: Fact<SshSettings>;
+  /** Socket-activated sshd (ssh.socket enabled, Ubuntu >= 22.10): systemd owns the listening ports. */
+  readonly sshSocket?: { readonly ports: readonly number[]; readonly evidence: readonly string[] };
   readonly accounts: Fact<AccountsDb>;
   readonly sudoGrants: Fact<readonly SudoGrant[]>;
   /** Users with a non-empty authorized_keys file: name → path and number of keys. */

@@ -52,6 +52,19 @@ export const sshChecks: readonly CheckDefinition[] = [
     severity: "low",
     run: (facts) =>
       withSsh(facts, (ssh) => {
+        if (facts.sshSocket && facts.sshSocket.ports.length > 0) {
+          const sock = facts.sshSocket;
+          const summary = `ssh.socket listens on port ${sock.ports.join(", ")}`;
+          return sock.ports.includes(22)
+            ? {
+                status: "fail",
+                summary: `${summary}; bots scan 22 all day`,
+                evidence: [...sock.evidence],
+                remediation:
+                  "rampart harden --ssh-port 2222 --apply (or set ListenStream= in /etc/systemd/system/ssh.socket.d/port.conf)",
+              }
+            : { status: "pass", summary, evidence: [...sock.evidence] };
+        }
         const ports = ssh.getAll("port");
         const listens = ssh.getAll("listenaddress");
         const all = new Set<number>(ports.map((p) => Number(p.value)));
@@ -86,7 +99,10 @@ export const sshChecks: readonly CheckDefinition[] = [
         const allowing = ssh.matches("permitrootlogin").filter((m) => m.value.toLowerCase() !== "no");
         const rootView = ssh.rootView?.get("permitrootlogin")?.[0];
         const evidence = [g.evidence, ...allowing.map((m) => `Match re-allows root: ${m.evidence}`)];
-        if (rootView !== undefined) evidence.push(`sshd -T -C user=root: permitrootlogin ${rootView}`);
+        if (rootView !== undefined)
+          evidence.push(
+            `sshd -T -C user=root: permitrootlogin ${rootView === "without-password" ? "prohibit-password" : rootView}`,
+          );
         const fix = "rampart harden --no-root-login --apply";
         const yesMatch = allowing.filter((m) => m.value.toLowerCase() === "yes");
         if (value === "yes" || yesMatch.length > 0 || rootView === "yes") {

@@ -27,6 +27,10 @@ export interface JailConfig {
   readonly logpath: readonly string[];
   /** journalctl match terms (FIELD=value, `+` for OR), as fail2ban's journalmatch. */
   readonly journalmatch: readonly string[];
+  /** journalctl --file: read these journal files instead of the system journal. */
+  readonly journalfiles: readonly string[];
+  /** journalctl --directory: read the journal in this directory. */
+  readonly journalpath: string | undefined;
   readonly maxretry: number;
   /** Seconds. */
   readonly findtime: number;
@@ -96,6 +100,8 @@ const JAIL_KEYS = [
   "logpath",
   "backend",
   "journalmatch",
+  "journalfiles",
+  "journalpath",
   "maxretry",
   "findtime",
   "bantime",
@@ -124,6 +130,8 @@ export function defaultSshdJail(env: GuardDefaultsEnvironment): JailConfig {
     journalmatch: env.authLogExists
       ? []
       : ["_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd", "+", "_COMM=sshd-session"],
+    journalfiles: [],
+    journalpath: undefined,
     maxretry: GUARD_DEFAULTS.maxretry,
     findtime: GUARD_DEFAULTS.findtime,
     bantime: GUARD_DEFAULTS.bantime,
@@ -284,10 +292,30 @@ function readJail(
       : typeof data.journalmatch === "string"
         ? data.journalmatch.split(/\s+/).filter(Boolean)
         : readStringList(ctx, data.journalmatch, [...path, "journalmatch"]);
+  for (const [i, term] of journalmatch.entries()) {
+    if (term !== "+" && !/^[A-Z0-9_]+=./.test(term)) {
+      ctx.report("guard.journalmatch", `Invalid journal match "${term}" (FIELD=value or "+")`, [
+        ...path,
+        "journalmatch",
+        i,
+      ]);
+    }
+  }
+  const filter = readString(ctx, data.filter, [...path, "filter"], name);
+  if (backend === "journald" && enabled && journalmatch.length === 0 && !filter.startsWith("sshd")) {
+    // Without matches every journal entry goes through the filter (fail2ban warns about it too).
+    ctx.report("guard.journalmatch-missing", `Jail "${name}" uses journald but has no "journalmatch"`, path);
+  }
+  const journalfiles = readStringList(ctx, data.journalfiles, [...path, "journalfiles"]);
   return {
     name,
     enabled,
-    filter: readString(ctx, data.filter, [...path, "filter"], name),
+    filter,
+    journalfiles,
+    journalpath:
+      data.journalpath === undefined
+        ? undefined
+        : readPath(ctx, data.journalpath, [...path, "journalpath"], ""),
     backend,
     logpath,
     journalmatch,

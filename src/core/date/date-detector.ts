@@ -312,11 +312,19 @@ class FailBanDateDetector implements DateDetector {
       ddtempl.distance = distance;
       if (this.firstUnused === i) this.firstUnused += 1;
       this.lastPosDistance = distance;
-      this.lastPosBefore = cpChar(line, distance - 1);
-      this.lastPosAt = pyIndex(line, distance);
       this.lastEndPos = endpos;
-      this.lastEndLast = pyIndex(line, endpos - 1);
-      this.lastEndAfter = cpChar(line, endpos);
+      if (endpos === match.end && distance < endpos && !isSurrogate(line.charCodeAt(endpos))) {
+        // No surrogate up to the end: code-point and UTF-16 indices coincide.
+        this.lastPosBefore = distance > 0 ? line[distance - 1]! : "";
+        this.lastPosAt = line[distance]!;
+        this.lastEndLast = line[endpos - 1]!;
+        this.lastEndAfter = endpos < line.length ? line[endpos]! : "";
+      } else {
+        this.lastPosBefore = cpChar(line, distance - 1);
+        this.lastPosAt = pyIndex(line, distance);
+        this.lastEndLast = pyIndex(line, endpos - 1);
+        this.lastEndAfter = cpChar(line, endpos);
+      }
       if (i !== 0 && i !== this.lastTemplIdx) i = this.reorderTemplate(i);
       this.lastTemplIdx = i;
       this.matchedTemplate = template;
@@ -375,7 +383,7 @@ function cpPos(line: string, cu: number): number {
 /** UTF-16 index of code-point index `cp`, clamped to the line (Python clamps pos/endpos). */
 function cuPos(line: string, cp: number): number {
   const n = line.length;
-  const lim = cp < n ? cp : n;
+  const lim = Math.min(cp, n);
   for (let k = 0; k < lim; k += 1) {
     if (isSurrogate(line.charCodeAt(k))) {
       let cu = 0;

@@ -14,6 +14,7 @@
  */
 import { type DATE_FAULT, DatePatternRegex, type RawMatch } from "./date-template.js";
 import type { LocalZone } from "./local-zone.js";
+import { NATIVE_ISO_PATTERN, NativeIsoTemplate } from "./native-iso.js";
 import { simpleFieldsToEpoch } from "./strptime.js";
 
 export const NATIVE_SYSLOG_PATTERN = "{^LN-BEG}(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?";
@@ -28,7 +29,8 @@ for (const d of ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]) {
   WEEKDAYS.add((d.charCodeAt(0) << 16) | (d.charCodeAt(1) << 8) | d.charCodeAt(2));
 }
 
-interface SyslogFields {
+/** A native match carries its fields itself (one allocation per line). */
+interface SyslogFields extends RawMatch {
   readonly native: true;
   readonly month: number;
   readonly day: number;
@@ -223,20 +225,12 @@ class NativeSyslogTemplate extends DatePatternRegex {
         if (isDigit(y0) && isDigit(y1) && isDigit(y2) && isDigit(y3)) {
           const prefix = (y0 - 48) * 100 + (y1 - 48) * 10 + (y2 - 48);
           if (this.yearPrefixes.has(prefix) && lookaheadOk(line, q7 + 5, n)) {
-            return matchOf(s, q7 + 5, {
-              native: true,
-              month,
-              day,
-              hour,
-              minute,
-              second,
-              year: prefix * 10 + (y3 - 48),
-            });
+            return matchOf(s, q7 + 5, month, day, hour, minute, second, prefix * 10 + (y3 - 48));
           }
         }
       }
       if (lookaheadOk(line, q7, n)) {
-        return matchOf(s, q7, { native: true, month, day, hour, minute, second, year: null });
+        return matchOf(s, q7, month, day, hour, minute, second, null);
       }
     }
     return null;
@@ -248,9 +242,8 @@ class NativeSyslogTemplate extends DatePatternRegex {
     now: number,
     zone: LocalZone,
   ): number | null | typeof DATE_FAULT {
-    const d = m.data as SyslogFields | RegExpExecArray;
-    if (!(d as SyslogFields).native) return super.getDate(m, defaultTz, now, zone);
-    const f = d as SyslogFields;
+    if ((m as SyslogFields).native !== true) return super.getDate(m, defaultTz, now, zone);
+    const f = m as SyslogFields;
     return simpleFieldsToEpoch(f.year, f.month, f.day, f.hour, f.minute, f.second, defaultTz, now, zone);
   }
 }
@@ -259,8 +252,30 @@ function lookaheadOk(line: string, e: number, n: number): boolean {
   return e >= n || !isWord(line.charCodeAt(e)) || !isWord(line.charCodeAt(e - 1));
 }
 
-function matchOf(g1Start: number, end: number, data: SyslogFields): RawMatch {
-  return { start: 0, end, g1Start, g1End: end, data };
+function matchOf(
+  g1Start: number,
+  end: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  year: number | null,
+): SyslogFields {
+  return {
+    start: 0,
+    end,
+    g1Start,
+    g1End: end,
+    data: null,
+    native: true,
+    month,
+    day,
+    hour,
+    minute,
+    second,
+    year,
+  };
 }
 
 /** A native template for `pattern` when one exists, else null (the registry uses the regex). */
@@ -269,5 +284,6 @@ export function createNativeTemplate(
   timeRe: ReadonlyMap<string, string>,
 ): DatePatternRegex | null {
   if (pattern === NATIVE_SYSLOG_PATTERN) return new NativeSyslogTemplate(pattern, timeRe);
+  if (pattern === NATIVE_ISO_PATTERN) return new NativeIsoTemplate(pattern, timeRe);
   return null;
 }

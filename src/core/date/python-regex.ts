@@ -225,6 +225,12 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
             : spaceBody;
       return negate ? `[${inner}]` : `[^${inner}]`;
     }
+    // Python's ignore-case also equates "İ" (lowercase "i") and "ı" (sre's i/ı equivalence) with
+    // i/I; JS case folding does not, so add them wherever i or I is in the set.
+    if (ignoreCase && !ascii) {
+      const set = new RegExp(`[${body}]`, "u");
+      if (set.test("i") || set.test("I")) body += "\\u0130\\u0131";
+    }
     return `[${negate ? "^" : ""}${body}]`;
   };
 
@@ -353,7 +359,7 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
       default: {
         const cp = pattern.codePointAt(i)!;
         const ch = String.fromCodePoint(cp);
-        out += escapeLiteral(ch);
+        out += ignoreCase && !ascii && (ch === "i" || ch === "I") ? "[iI\\u0130\\u0131]" : escapeLiteral(ch);
         i += ch.length;
         canQuantify = true;
       }

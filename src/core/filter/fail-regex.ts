@@ -1,5 +1,5 @@
-import { compilePythonRegex } from "../regex/translate-python-regex.js";
 import type { Result } from "../errors/problem.js";
+import { compilePythonRegex } from "../regex/translate-python-regex.js";
 import { globalFlagsToScoped, resolveHostTags, type UseDns } from "./host-tags.js";
 
 /** A log line split around its timestamp: [before date, date text, after date] (filter.py "tupleLine"). */
@@ -38,7 +38,12 @@ export class FilterRegex {
   private readonly altValues: readonly (readonly [string, string])[];
   private readonly hasSkipLines: boolean;
 
-  private constructor(source: string, expanded: string, regex: RegExp, groupNames: ReadonlyMap<string, string>) {
+  private constructor(
+    source: string,
+    expanded: string,
+    regex: RegExp,
+    groupNames: ReadonlyMap<string, string>,
+  ) {
     this.source = source;
     this.expanded = expanded;
     this.regex = regex;
@@ -61,7 +66,10 @@ export class FilterRegex {
     }
     const compiled = compilePythonRegex(expanded, { multiline: options.multiline });
     if (!compiled.ok) return compiled;
-    return { ok: true, value: new FilterRegex(source, expanded, compiled.value.regex, compiled.value.groupNames) };
+    return {
+      ok: true,
+      value: new FilterRegex(source, expanded, compiled.value.regex, compiled.value.groupNames),
+    };
   }
 
   /** fail2ban requires a failure-id group in the failregex or the prefregex. */

@@ -1,6 +1,6 @@
 import type { DateDetector } from "../date/date-detector.js";
 import { parseIp } from "../ip/ip-address.js";
-import { FilterRegex, type Groups, type TupleLine, tupleLinesBuffer } from "./fail-regex.js";
+import { type FilterRegex, type Groups, type TupleLine, tupleLinesBuffer } from "./fail-regex.js";
 import { failureIdText } from "./failure-id.js";
 import type { UseDns } from "./host-tags.js";
 import type { LineFilter, LogFailure } from "./log-failure.js";
@@ -14,6 +14,11 @@ export interface LogFilterParts {
   readonly maxLines: number;
   readonly dateDetector: DateDetector;
   readonly useDns: UseDns;
+  /**
+   * Addresses for a hostname id (fail2ban's `usedns = yes|warn`). Rampart's adapters answer from
+   * the hosts file only: a DNS query driven by attacker-written log text is never made.
+   */
+  readonly resolveHost?: ((name: string) => readonly string[]) | undefined;
 }
 
 /** Per-failregex statistics, for `rampart filter test`'s summary. */
@@ -32,7 +37,6 @@ interface FailData {
 }
 
 const PENDING = Symbol("pending");
-const UNRESOLVED = Symbol("unresolved");
 const NO_ID = Symbol("no-id");
 
 const NOFAIL = 1;
@@ -79,8 +83,14 @@ export class LogFilter implements LineFilter {
     return {
       name: this.name,
       prefregex: this.parts.prefRegex?.source,
-      failregex: this.parts.failRegexes.map((r, i) => ({ source: r.source, hits: this.stats.failHits[i] ?? 0 })),
-      ignoreregex: this.parts.ignoreRegexes.map((r, i) => ({ source: r.source, hits: this.stats.ignoreHits[i] ?? 0 })),
+      failregex: this.parts.failRegexes.map((r, i) => ({
+        source: r.source,
+        hits: this.stats.failHits[i] ?? 0,
+      })),
+      ignoreregex: this.parts.ignoreRegexes.map((r, i) => ({
+        source: r.source,
+        hits: this.stats.ignoreHits[i] ?? 0,
+      })),
     };
   }
 
@@ -89,7 +99,8 @@ export class LogFilter implements LineFilter {
     const { prefRegex, failRegexes, ignoreRegexes, dateDetector } = this.parts;
     const sample = "Jan  1 00:00:00 host daemon[1]: warm-up from 192.0.2.1 port 1\n";
     for (let round = 0; round < 3; round++) {
-      for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes]) regex?.search(sample, [["", "", sample]]);
+      for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes])
+        regex?.search(sample, [["", "", sample]]);
     }
     dateDetector.warmUp();
   }
@@ -137,7 +148,12 @@ export class LogFilter implements LineFilter {
     return this.findFailures(["", "", text], time, lineNumber, now);
   }
 
-  private findFailures(tuple: TupleLine, date: number | undefined, lineNumber: number, now: number): LogFailure[] {
+  private findFailures(
+    tuple: TupleLine,
+    date: number | undefined,
+    lineNumber: number,
+    now: number,
+  ): LogFailure[] {
     const { prefRegex, failRegexes, ignoreRegexes, maxLines } = this.parts;
     const failures: LogFailure[] = [];
     let orgBuffer: readonly TupleLine[];
@@ -193,33 +209,38 @@ export class LogFilter implements LineFilter {
       } else {
         fail.matches = [...(fail.matches ?? []), ...hit.matchedLines];
       }
-      const id = this.failureId(fail.groups, mlfid);
-      if (id === PENDING) {
+      const ids = this.failureIds(fail.groups, mlfid);
+      if (ids === PENDING) {
         fail.mlfpending = true;
         return failures;
       }
-      if (id === UNRESOLVED) break;
       // fail2ban logs "No group found" and goes on with the next failregex.
-      if (id === NO_ID) continue;
+      if (ids === NO_ID) continue;
       const user = fail.groups.user ?? null;
-      failures.push({
-        id,
-        ip: parseIp(id)?.text ?? null,
-        time: date ?? now,
-        line: lineNumber,
-        user: user === undefined ? null : user,
-        matches: (fail.matches ?? []).map((t) => t.join("")),
-      });
+      const matches = (fail.matches ?? []).map((t) => t.join(""));
+      for (const id of ids) {
+        failures.push({
+          id,
+          ip: parseIp(id)?.text ?? null,
+          time: date ?? now,
+          line: lineNumber,
+          user,
+          matches,
+        });
+      }
       break;
     }
     return failures;
   }
 
   /**
-   * The failure id as fail2ban-regex prints it; PENDING while a multi-line failure has no id
-   * yet, UNRESOLVED when a hostname would need DNS (never resolved here).
+   * The failure ids as fail2ban-regex prints them (one, or one per address of a hostname);
+   * PENDING while a multi-line failure has no id yet, NO_ID when the regex captured none.
    */
-  private failureId(groups: Groups, mlfid: string | undefined): string | typeof PENDING | typeof UNRESOLVED | typeof NO_ID {
+  private failureIds(
+    groups: Groups,
+    mlfid: string | undefined,
+  ): readonly string[] | typeof PENDING | typeof NO_ID {
     const fid = groups.fid;
     const raw = this.parts.useDns === "raw";
     const cidr = groups.cidr ? Number(groups.cidr) : undefined;
@@ -231,18 +252,19 @@ export class LogFilter implements LineFilter {
       if (ip !== undefined) family = 6;
     }
     if (ip !== undefined) {
-      if (fid === undefined || fid === ip) return failureIdText(ip, family, cidr);
-      return raw ? fid : failureIdText(fid, undefined);
+      if (fid === undefined || fid === ip) return [failureIdText(ip, family, cidr)];
+      return [raw ? fid : failureIdText(fid, undefined)];
     }
     const dns = groups.dns;
     if (dns !== undefined) {
-      if (raw) return fid === undefined || fid === dns ? dns : fid;
-      // DNSUtils.textToIp: only a literal IPv4 counts (searchIP's IPv6 branch never returns).
-      if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(dns) && parseIp(dns)) return failureIdText(dns, undefined);
-      return UNRESOLVED;
+      if (raw) return [fid === undefined || fid === dns ? dns : fid];
+      // DNSUtils.textToIp: a literal IPv4 first (searchIP's IPv6 branch never returns), then names.
+      if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(dns) && parseIp(dns)) return [failureIdText(dns, undefined)];
+      if (this.parts.useDns === "no") return [];
+      return (this.parts.resolveHost?.(dns) ?? []).map((address) => failureIdText(address, undefined));
     }
     if (fid === undefined) return mlfid === undefined ? NO_ID : PENDING;
-    return raw ? fid : failureIdText(fid, undefined);
+    return [raw ? fid : failureIdText(fid, undefined)];
   }
 
   private ignoreLine(
@@ -269,7 +291,12 @@ export class LogFilter implements LineFilter {
   }
 
   /** server/filter.py `_mergeFailure`: joins the lines of one connection (mlfid) into one failure. */
-  private mergeFailure(mlfid: string, current: FailData, matchedLines: readonly TupleLine[], now: number): FailData {
+  private mergeFailure(
+    mlfid: string,
+    current: FailData,
+    matchedLines: readonly TupleLine[],
+    now: number,
+  ): FailData {
     let fail = current;
     let flags = 0;
     const g = fail.groups;

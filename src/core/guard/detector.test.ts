@@ -15,6 +15,8 @@ function jail(overrides: Partial<JailConfig> = {}): JailConfig {
     backend: "file",
     logpath: ["/var/log/auth.log"],
     journalmatch: [],
+    journalfiles: [],
+    journalpath: undefined,
     maxretry: 3,
     findtime: 600,
     bantime: 3600,

@@ -174,6 +174,12 @@ class Expander {
         // Python: a reference to a group that did not participate fails (JS would match "").
         // The continuation stays so that group markers stay balanced; it is unreachable anyway.
         if (s === "unset") return [{ kind: "fail" }, ...k.run(env)];
+        if (s === "unknown") {
+          throw new UnsupportedRegexError(
+            `backreference to group ${node.index} cannot be translated: whether that group matched is decided inside a repetition or lookaround`,
+            node.pos,
+          );
+        }
         return [node, ...k.run(env)];
       }
       case "conditional": {

@@ -403,7 +403,7 @@ function escapeNode(ctx: Ctx, esc: string, flags: number): RegexNode {
     if (group < state.groups) {
       if (!state.checkGroup(group)) throw source.error("cannot refer to an open group", full.length);
       state.checkLookbehindGroup(group, source);
-      return { kind: "backref", index: group, ignoreCase };
+      return { kind: "backref", index: group, ignoreCase, pos: source.tell() - full.length };
     }
     throw source.error(`invalid group reference ${group}`, full.length - 1);
   }
@@ -641,7 +641,7 @@ function parseSeq(ctx: Ctx, verboseIn: boolean, nested: number, first: boolean, 
             if (!state.checkGroup(gid))
               throw source.error("cannot refer to an open group", cpLength(refName) + 1);
             state.checkLookbehindGroup(gid, source);
-            push({ kind: "backref", index: gid, ignoreCase });
+            push({ kind: "backref", index: gid, ignoreCase, pos: start });
             continue;
           } else {
             const next = source.get();

@@ -49,7 +49,13 @@ export type RegexNode =
     }
   | { readonly kind: "look"; readonly behind: boolean; readonly negated: boolean; readonly body: RegexNode }
   | { readonly kind: "atomic"; readonly body: RegexNode }
-  | { readonly kind: "backref"; readonly index: number; readonly ignoreCase: boolean }
+  | {
+      readonly kind: "backref";
+      readonly index: number;
+      readonly ignoreCase: boolean;
+      /** 0-based code-point offset in the pattern, for error reports */
+      readonly pos: number;
+    }
   | {
       readonly kind: "conditional";
       readonly index: number;

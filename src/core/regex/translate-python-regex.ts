@@ -9,6 +9,7 @@ import {
   parsePythonRegex,
   UnsupportedRegexError,
 } from "./python-regex-parser.js";
+import { unrollRetainingRepetitions } from "./repetition-unrolling.js";
 
 /**
  * Python `re` (3.11, `str` patterns, `re.search`) → JavaScript RegExp with the same answers: the
@@ -52,7 +53,7 @@ function optionFlags(options: PythonRegexOptions | undefined): number {
 export function translatePythonRegex(pattern: string, options?: PythonRegexOptions): Result<TranslatedRegex> {
   try {
     const parsed = parsePythonRegex(pattern, optionFlags(options));
-    const root = expandConditionals(parsed.root);
+    const root = expandConditionals(unrollRetainingRepetitions(parsed.root));
     return ok(emitJsRegex(root, parsed.groupCount, parsed.groupIndex));
   } catch (err) {
     if (err instanceof PythonRegexError) {
@@ -87,7 +88,8 @@ export function compilePythonRegex(
 
 /**
  * Python's `match.groupdict()` for a JS match of a translated pattern: each Python name gets the
- * value of whichever copy of its group participated, `undefined` when none did.
+ * value of the last copy of its group that participated (copies are in pattern order, which is
+ * iteration order for unrolled repetitions), `undefined` when none did.
  */
 export function pythonGroupDict(
   match: RegExpExecArray,

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { RootedFs } from "../../../src/adapters/system/rooted-fs.js";
 import { sshSettingsFrom } from "../../../src/core/audit/ssh-settings.js";
 import { effectiveValue, type SshdConnection } from "../../../src/core/sshd/evaluate-match.js";
@@ -114,4 +115,54 @@ describe("offline sshd_config reader agrees with the real sshd -T", {
       }
     });
   }
+
+  it("a live audit asks the real sshd -T (cloud-init drop-in case) and cites the file that set the value", () => {
+    // The fixture's /etc/ssh (plus a throwaway host key) is bind-mounted over /etc/ssh in a private
+    // mount namespace, so the live code path runs against it without touching the host.
+    const etc = mkdtempSync(join(tmpdir(), "rampart-audit-live-ssh-"));
+    try {
+      cpSync(join(AUDIT_FIXTURES, "cloud-init-dropin/etc/ssh"), etc, { recursive: true });
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(etc, "ssh_host_ed25519_key")]);
+      const bin = fileURLToPath(new URL("../../../bin/rampart", pathToFileURL(AUDIT_FIXTURES)));
+      const script =
+        'mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && mount --bind "$1" /etc/ssh && shift && exec "$@"';
+      const r = spawnSync(
+        "unshare",
+        [
+          "-m",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          script,
+          "sh",
+          etc,
+          process.execPath,
+          bin,
+          "audit",
+          "--json",
+          "--config",
+          "/dev/null",
+          "--cache-dir",
+          join(keyDir, "apt"),
+        ],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      assert.ok(r.stdout.startsWith("{"), `${r.status} ${r.stderr}`);
+      const doc = JSON.parse(r.stdout);
+      const byId = (id: string) => doc.checks.find((x: { id: string }) => x.id === id);
+      const pw = byId("ssh.password-auth");
+      assert.equal(pw.status, "fail");
+      assert.ok(
+        pw.evidence.includes(
+          "sshd -T: passwordauthentication yes (set at /etc/ssh/sshd_config.d/50-cloud-init.conf:1)",
+        ),
+        pw.evidence.join("\n"),
+      );
+      assert.ok(byId("ssh.root-login").evidence.includes("sshd -T -C user=root: permitrootlogin no"));
+      assert.equal(byId("ssh.port").status, "pass");
+    } finally {
+      rmSync(etc, { recursive: true, force: true });
+    }
+  });
 });

@@ -32,7 +32,7 @@ import re  # noqa: E402
 
 
 def u16(s, i):
-    return len(s[:i].encode("utf-16-le")) // 2
+    return len(s[:i].encode("utf-16-le", "surrogatepass")) // 2
 
 
 def resolve_datepattern(name, options):

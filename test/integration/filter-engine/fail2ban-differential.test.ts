@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { main } from "../../../src/cli/main.js";
-import { CORPUS_DIR, FAIL2BAN_FILTER_DIR, corpusCases, filterSpec } from "../../support/corpus.js";
+import { CORPUS_DIR, corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
 
 // Acceptance 1 of issue #2: for every corpus log named like a filter and every option set it
 // names, `rampart filter test --json` finds the same (ip, time) failures in the same order as
@@ -75,14 +75,22 @@ describe("filter engine vs fail2ban-regex 1.0.2 on fail2ban's corpus", () => {
       const finished = Date.now() / 1000 + 5;
       // A line without a date gets "now": equal when both sides say "now".
       const isNow = (t: number) => t >= started - 5 && t <= finished;
-      const same = (a: Found, b: Found) => a.ip === b.ip && (Math.abs(a.time - b.time) < 1e-3 || (isNow(a.time) && isNow(b.time)));
+      const same = (a: Found, b: Found) =>
+        a.ip === b.ip && (Math.abs(a.time - b.time) < 1e-3 || (isNow(a.time) && isNow(b.time)));
       const diffs: string[] = [];
       for (let i = 0; i < Math.max(want.length, got.found.length); i++) {
         const w = want[i];
         const g = got.found[i];
-        if (!w || !g || !same(w, g)) diffs.push(`#${i}: fail2ban ${w ? `${w.ip} ${w.time}` : "-"} | rampart ${g ? `${g.ip} ${g.time} (line ${(g as { line?: number }).line})` : "-"}`);
+        if (!w || !g || !same(w, g))
+          diffs.push(
+            `#${i}: fail2ban ${w ? `${w.ip} ${w.time}` : "-"} | rampart ${g ? `${g.ip} ${g.time} (line ${(g as { line?: number }).line})` : "-"}`,
+          );
       }
-      assert.deepEqual(diffs, [], `${diffs.length} differences (fail2ban ${want.length}, rampart ${got.found.length}):\n${diffs.slice(0, 15).join("\n")}`);
+      assert.deepEqual(
+        diffs,
+        [],
+        `${diffs.length} differences (fail2ban ${want.length}, rampart ${got.found.length}):\n${diffs.slice(0, 15).join("\n")}`,
+      );
     });
   });
 });

@@ -55,7 +55,11 @@ for (const [label, filterArgs] of [
       const parts: Buffer[] = [
         Buffer.from(`${huge}\n`),
         Buffer.from(`${SYSLOG} Invalid user nul\0user from 198.51.100.21 port 2\n`),
-        Buffer.concat([Buffer.from(`${SYSLOG} Invalid user bad`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(" from 198.51.100.22 port 3\n")]),
+        Buffer.concat([
+          Buffer.from(`${SYSLOG} Invalid user bad`),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from(" from 198.51.100.22 port 3\n"),
+        ]),
         Buffer.from(`${SYSLOG} Invalid user crlf from 198.51.100.23 port 4\r\n`),
         Buffer.from(`${"(".repeat(100000)}${" from ".repeat(20000)}\n`),
         Buffer.from(`${SYSLOG} Invalid user last from 198.51.100.24 port 5\n`),
@@ -65,7 +69,8 @@ for (const [label, filterArgs] of [
       const r = run(["filter", "test", log, ...filterArgs, "--json"]);
       assert.equal(r.status, 0, r.stderr);
       const ips = failures(r.stdout).map((f) => f.ip);
-      for (const ip of ["198.51.100.21", "198.51.100.22", "198.51.100.23", "198.51.100.24"]) assert.ok(ips.includes(ip), `${ip} missing: ${ips}`);
+      for (const ip of ["198.51.100.21", "198.51.100.22", "198.51.100.23", "198.51.100.24"])
+        assert.ok(ips.includes(ip), `${ip} missing: ${ips}`);
       assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
     });
   });

@@ -51,7 +51,12 @@ ${extra}`,
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const statusJson = () => JSON.parse(cli("status", "test", "--json").stdout) as Record<string, unknown>;
+  const json = (...args: string[]): unknown => {
+    const r = cli(...args);
+    assert.equal(r.code, 0, `rampart ${args.join(" ")} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  const statusJson = () => json("status", "test", "--json") as Record<string, unknown>;
 
   const start = async () => {
     stderr = "";
@@ -154,7 +159,7 @@ ${extra}`,
     assert.match(r.stdout, /Banned fd00:[0-9a-f:]+::\/64/);
     assert.equal(canConnect(lab, "attacker", lab.ip6.server!), false);
     assert.ok(canConnect(lab, "other", lab.ip6.server!));
-    const banned = JSON.parse(cli("banned", "--json").stdout) as { target: string }[];
+    const banned = json("banned", "--json") as { target: string }[];
     assert.equal(banned.length, 2);
     const loop = cli("ban", "test", "127.0.0.1");
     assert.equal(loop.code, 1);
@@ -179,7 +184,7 @@ ${extra}`,
     assert.ok(await waitFor(() => stderr.includes(`[test] Unban ${lab.ip4.attacker}`), 2000), stderr);
     for (let i = 0; i < 3; i++) fail(lab.ip4.attacker!);
     assert.ok(await waitFor(() => !canConnect(lab, "attacker", lab.ip4.server!), 5000));
-    const bans = JSON.parse(cli("banned", "--json").stdout) as {
+    const bans = json("banned", "--json") as {
       target: string;
       bantime: number;
       banCount: number;

@@ -86,7 +86,11 @@ const VARIANTS: readonly Variant[] = [
   },
 ];
 
-function runJs(pref: RegExp, fails: readonly RegExp[], lines: readonly string[]): { ms: number; hits: number } {
+function runJs(
+  pref: RegExp,
+  fails: readonly RegExp[],
+  lines: readonly string[],
+): { ms: number; hits: number } {
   const started = process.hrtime.bigint();
   let hits = 0;
   for (const line of lines) {

@@ -14,6 +14,8 @@ export const PY_WORD = "\\p{L}\\p{N}_";
 const SPACE_RE = new RegExp(`^[${PY_SPACE}]$`);
 
 export function pyIsSpace(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
   return SPACE_RE.test(ch);
 }
 

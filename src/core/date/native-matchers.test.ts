@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DatePatternRegex } from "./date-template.js";
 import type { LocalZone } from "./local-zone.js";
+import { NATIVE_ISO_PATTERN } from "./native-iso.js";
 import { createNativeTemplate, NATIVE_SYSLOG_PATTERN } from "./native-syslog.js";
 import { buildTimeRe } from "./strptime.js";
 
@@ -92,9 +93,53 @@ function structured(r: () => number): string {
   );
 }
 
+/** An ISO-like date with random variations in every field. */
+function structuredIso(r: () => number): string {
+  const num = (max: number) => String(Math.floor(r() * max));
+  const sep = pick(r, ["-", "-", "/", ".", "_"]);
+  return (
+    pick(r, ["", "", "[", "<", " ", "  ", "é", "-"]) +
+    pick(r, ["2026", "2005", "2019", "1999", "2030", "20261", "205"]) +
+    sep +
+    pick(r, [num(14), `0${num(10)}`, num(10), "1", "12"]) +
+    pick(r, [sep, sep, sep, "-"]) +
+    pick(r, [num(40), ` ${num(10)}`, `0${num(10)}`, num(10)]) +
+    pick(r, ["T", " ", "  ", "   ", "t", ""]) +
+    pick(r, [num(30), `0${num(10)}`, num(10)]) +
+    ":" +
+    pick(r, [num(70), `0${num(10)}`, num(10)]) +
+    ":" +
+    pick(r, [num(70), `0${num(10)}`, num(10), "60", "61"]) +
+    pick(r, ["", "", ".", ",", `.${num(1000)}`, `,${num(10000000)}`, "x"]) +
+    pick(r, [
+      "",
+      "",
+      "Z",
+      " Z",
+      "UTC",
+      " UTC",
+      "GMT",
+      "  GMT",
+      "+01:00",
+      "-0530",
+      "+05",
+      " +1",
+      "+2",
+      "+01:0",
+      "\t+01:00",
+      "\u2003+01:00",
+      " utc",
+      "+21:00",
+    ]) +
+    pick(r, ["", " ", "x", "_", ".", "é", "]", ":1", "0"])
+  );
+}
+
 function randomLine(r: () => number): string {
   let s = "";
-  if (r() < 0.7) s = structured(r);
+  const kind = r();
+  if (kind < 0.35) s = structured(r);
+  else if (kind < 0.7) s = structuredIso(r);
   else {
     const n = 1 + Math.floor(r() * 12);
     for (let i = 0; i < n; i += 1) s += PIECES[Math.floor(r() * PIECES.length)];
@@ -113,33 +158,38 @@ function randomLine(r: () => number): string {
   return chars.join("") + (r() < 0.5 ? " host sshd[1]: x" : "");
 }
 
-test("native syslog matcher equals the translated regex on 200k generated lines", () => {
-  const timeRe = buildTimeRe(2026);
-  const native = createNativeTemplate(NATIVE_SYSLOG_PATTERN, timeRe)!;
-  const regex = new DatePatternRegex(NATIVE_SYSLOG_PATTERN, timeRe);
-  assert.ok(native !== null);
-  assert.equal(native.regex, regex.regex);
-  assert.equal(native.name, regex.name);
-  assert.equal(native.flags, regex.flags);
-  const r = rng(42);
-  const now = Date.UTC(2026, 10, 21, 12) / 1000;
-  let matched = 0;
-  for (let i = 0; i < 200_000; i += 1) {
-    const line = randomLine(r);
-    const a = native.search(line, 0, line.length);
-    const b = regex.search(line, 0, line.length);
-    if (a === null || b === null) {
-      assert.equal(a, b, `line ${JSON.stringify(line)}`);
-      continue;
+for (const pattern of [NATIVE_SYSLOG_PATTERN, NATIVE_ISO_PATTERN])
+  test(`native matcher for ${pattern} equals the translated regex on 200k generated lines`, () => {
+    const timeRe = buildTimeRe(2026);
+    const native = createNativeTemplate(pattern, timeRe)!;
+    const regex = new DatePatternRegex(pattern, timeRe);
+    assert.ok(native !== null);
+    assert.equal(native.regex, regex.regex);
+    assert.equal(native.name, regex.name);
+    assert.equal(native.flags, regex.flags);
+    const r = rng(42);
+    const now = Date.UTC(2026, 10, 21, 12) / 1000;
+    let matched = 0;
+    for (let i = 0; i < 200_000; i += 1) {
+      const line = randomLine(r);
+      const a = native.search(line, 0, line.length);
+      const b = regex.search(line, 0, line.length);
+      if (a === null || b === null) {
+        assert.equal(a, b, `line ${JSON.stringify(line)}`);
+        continue;
+      }
+      matched += 1;
+      assert.deepEqual(
+        [a.start, a.end, a.g1Start, a.g1End],
+        [b.start, b.end, b.g1Start, b.g1End],
+        JSON.stringify(line),
+      );
+      assert.equal(
+        native.getDate(a, null, now, zone),
+        regex.getDate(b, null, now, zone),
+        JSON.stringify(line),
+      );
+      assert.equal(native.getDate(a, 120, now, zone), regex.getDate(b, 120, now, zone), JSON.stringify(line));
     }
-    matched += 1;
-    assert.deepEqual(
-      [a.start, a.end, a.g1Start, a.g1End],
-      [b.start, b.end, b.g1Start, b.g1End],
-      JSON.stringify(line),
-    );
-    assert.equal(native.getDate(a, null, now, zone), regex.getDate(b, null, now, zone), JSON.stringify(line));
-    assert.equal(native.getDate(a, 120, now, zone), regex.getDate(b, 120, now, zone), JSON.stringify(line));
-  }
-  assert.ok(matched > 8_000, `enough lines matched (${matched})`);
-});
+    assert.ok(matched > 2_000, `enough lines matched (${matched})`);
+  });

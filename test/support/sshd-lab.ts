@@ -1,0 +1,159 @@
+import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Lab } from "./netns.js";
+
+/**
+ * A real OpenSSH server logging through a real rsyslogd into a temp auth.log, inside a lab's
+ * server namespace. Nothing of the host changes: sshd gets a private mount namespace with its own
+ * /run (privilege-separation dir /run/sshd) and /dev (with /dev/log a symlink to the lab's
+ * rsyslog socket); host keys, configs, pid files and logs all live in `dir`.
+ */
+export interface SshdLab {
+  readonly authLog: string;
+  readonly port: number;
+  stop(): void;
+}
+
+// Runs as root in `unshare --mount`; the arguments are the lab's own temp paths, never log data.
+const MOUNT_SCRIPT = `set -e
+hostdev=$1; sock=$2; shift 2
+mount --make-rprivate /
+mount --rbind /dev "$hostdev"
+mount -t tmpfs -o mode=755 tmpfs /dev
+for d in null zero full random urandom tty; do
+  touch "/dev/$d"; mount --bind "$hostdev/$d" "/dev/$d"
+done
+ln -s "$sock" /dev/log
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -m 755 /run/sshd
+exec "$@"
+`;
+
+export function canRunSshdLab(): boolean {
+  return [
+    "/usr/sbin/sshd",
+    "/usr/sbin/rsyslogd",
+    "/usr/bin/sshpass",
+    "/usr/bin/ssh-keygen",
+    "/usr/bin/unshare",
+  ].every((p) => existsSync(p));
+}
+
+export async function startSshdLab(lab: Lab, role: string, dir: string, port = 2222): Promise<SshdLab> {
+  mkdirSync(join(dir, "rsyslog-work"), { recursive: true });
+  mkdirSync(join(dir, "hostdev"), { recursive: true });
+  const authLog = join(dir, "auth.log");
+  const sock = join(dir, "log.sock");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "hostkey")]);
+  writeFileSync(
+    join(dir, "rsyslog.conf"),
+    `global(workDirectory="${dir}/rsyslog-work")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="${sock}" CreatePath="on")
+auth,authpriv.* action(type="omfile" file="${authLog}" template="RSYSLOG_TraditionalFileFormat")
+`,
+  );
+  writeFileSync(
+    join(dir, "sshd_config"),
+    `Port ${port}
+ListenAddress 0.0.0.0
+ListenAddress ::
+HostKey ${dir}/hostkey
+PidFile ${dir}/sshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication no
+UsePAM no
+SyslogFacility AUTH
+LogLevel INFO
+MaxStartups 100:30:200
+`,
+  );
+  writeFileSync(join(dir, "mounts.sh"), MOUNT_SCRIPT);
+  const children: ChildProcess[] = [];
+  const rsyslog = lab.spawn(
+    role,
+    "/usr/sbin/rsyslogd",
+    ["-n", "-f", join(dir, "rsyslog.conf"), "-i", join(dir, "rsyslog.pid")],
+    { stdio: "ignore" },
+  );
+  children.push(rsyslog);
+  await until(() => existsSync(sock), 5000, "rsyslogd did not create its socket");
+  const sshd = lab.spawn(
+    role,
+    "unshare",
+    [
+      "--mount",
+      "--",
+      "sh",
+      join(dir, "mounts.sh"),
+      join(dir, "hostdev"),
+      sock,
+      "/usr/sbin/sshd",
+      "-D",
+      "-f",
+      join(dir, "sshd_config"),
+    ],
+    { stdio: "ignore" },
+  );
+  children.push(sshd);
+  await until(
+    () =>
+      existsSync(authLog) &&
+      readFileSync(authLog, "utf8").includes(`Server listening on 0.0.0.0 port ${port}`),
+    5000,
+    "sshd did not log that it listens (through rsyslog)",
+  );
+  return {
+    authLog,
+    port,
+    stop() {
+      for (const child of children) child.kill("SIGKILL");
+    },
+  };
+}
+
+/**
+ * One failed password login from `from` to `host` as a user that does not exist: sshpass answers
+ * the prompt once with a wrong password, ssh gives up on the second prompt (sshpass exit 5).
+ * Returns ssh/sshpass's exit status (255: could not connect).
+ */
+export function failLogin(lab: Lab, from: string, host: string, port = 2222, user = "nosuchuser"): number {
+  const r = spawnSync(
+    "ip",
+    [
+      "netns",
+      "exec",
+      lab.ns[from]!,
+      "sshpass",
+      "-p",
+      "wrong-password",
+      "ssh",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "PubkeyAuthentication=no",
+      "-o",
+      "ConnectTimeout=2",
+      "-o",
+      "LogLevel=ERROR",
+      "-p",
+      String(port),
+      `${user}@${host}`,
+      "true",
+    ],
+    { stdio: "ignore", timeout: 15_000 },
+  );
+  return r.status ?? -1;
+}
+
+async function until(check: () => boolean, ms: number, message: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
