@@ -27,12 +27,12 @@ class TimingEnforcer implements GuardEnforcer {
   install(o: GuardTableOptions, bans: readonly KernelBan[], now: number) {
     return this.inner.install(o, bans, now);
   }
-  async apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number) {
+  async apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number, fresh: readonly KernelBan[] = []) {
     const s = performance.now();
-    for (const b of set) this.started.set(b.target.text, s);
-    await this.inner.apply(set, remove, now);
+    for (const b of [...set, ...fresh]) this.started.set(b.target.text, s);
+    await this.inner.apply(set, remove, now, fresh);
     const t = performance.now();
-    for (const b of set) this.committed.set(b.target.text, t);
+    for (const b of [...set, ...fresh]) this.committed.set(b.target.text, t);
   }
   updateAllow(a4: readonly string[], a6: readonly string[]) {
     return this.inner.updateAllow(a4, a6);

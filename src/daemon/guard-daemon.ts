@@ -76,6 +76,13 @@ export class GuardDaemon {
   private pendingSet = new Map<string, KernelBan>();
   private pendingRemove = new Map<string, BanTarget>();
   private flushScheduled = false;
+  /**
+   * What the kernel was last given, per target: the end time of its element. Lets a new ban be a
+   * single cheap `add`; an entry stays a little past its end because the kernel's own expiry may
+   * lag the daemon's by up to the 1 s timeout rounding, and an `add` on a still-present element
+   * would keep the old, short timeout.
+   */
+  private readonly inKernel = new Map<string, number | null>();
   private stopped = false;
   readonly stats = { linesProcessed: 0, kernelBatches: 0, kernelErrors: 0 };
 
@@ -370,15 +377,26 @@ export class GuardDaemon {
 
   private flushKernel(): Promise<void> {
     this.flushScheduled = false;
-    const set = [...this.pendingSet.values()];
+    const now = this.now();
+    const set: KernelBan[] = [];
+    const fresh: KernelBan[] = [];
+    for (const ban of this.pendingSet.values()) {
+      const known = this.inKernel.get(ban.target.text);
+      const absent =
+        !this.inKernel.has(ban.target.text) ||
+        (known !== null && known !== undefined && known + KERNEL_EXPIRY_SLACK < now);
+      (absent ? fresh : set).push(ban);
+      this.inKernel.set(ban.target.text, ban.until);
+    }
     const remove = [...this.pendingRemove.values()];
+    for (const target of remove) this.inKernel.delete(target.text);
     this.pendingSet.clear();
     this.pendingRemove.clear();
-    if (set.length === 0 && remove.length === 0) return this.kernelChain;
+    if (set.length === 0 && fresh.length === 0 && remove.length === 0) return this.kernelChain;
     return this.queueKernel(async () => {
       this.stats.kernelBatches++;
       try {
-        await this.enforcer.apply(set, remove, this.now());
+        await this.enforcer.apply(set, remove, now, fresh);
       } catch (error) {
         this.stats.kernelErrors++;
         this.options.logger.notice(
@@ -401,6 +419,8 @@ export class GuardDaemon {
     const now = this.now();
     const bans = this.kernelBans();
     await this.enforcer.install(this.tableOptions(), bans, now);
+    this.inKernel.clear();
+    for (const b of bans) this.inKernel.set(b.target.text, b.until);
   }
 
   private kernelBans(): KernelBan[] {
@@ -440,8 +460,14 @@ export class GuardDaemon {
 
   private tick(sweep: boolean): void {
     if (this.stopped) return;
-    const decisions = this.detector.expire(this.now(), sweep);
+    const now = this.now();
+    const decisions = this.detector.expire(now, sweep);
     this.execute(decisions);
+    if (sweep) {
+      for (const [target, until] of this.inKernel) {
+        if (until !== null && until + KERNEL_EXPIRY_SLACK < now) this.inKernel.delete(target);
+      }
+    }
   }
 
   private savePendingFailures(): void {
@@ -458,6 +484,9 @@ export class GuardDaemon {
     this.detector.restorePendingFailures(this.store.loadPendingFailures(), this.now());
   }
 }
+
+/** Seconds an element may outlive its ban in the kernel (timeouts are rounded up to whole seconds). */
+const KERNEL_EXPIRY_SLACK = 2;
 
 function prefixesOf(config: GuardConfig): number[] {
   return [...new Set(config.jails.filter((j) => j.enabled).map((j) => j.ipv6Prefix))].sort((a, b) => a - b);

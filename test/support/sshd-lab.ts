@@ -140,12 +140,17 @@ export function failLogin(lab: Lab, from: string, host: string, port = 2222, use
       "ConnectTimeout=2",
       "-o",
       "LogLevel=ERROR",
+      // A ban lands in the middle of the exchange and drops the established connection: give up fast.
+      "-o",
+      "ServerAliveInterval=1",
+      "-o",
+      "ServerAliveCountMax=1",
       "-p",
       String(port),
       `${user}@${host}`,
       "true",
     ],
-    { stdio: "ignore", timeout: 15_000 },
+    { stdio: "ignore", timeout: 5000, killSignal: "SIGKILL" },
   );
   return r.status ?? -1;
 }

@@ -13,8 +13,11 @@ import { runCommand } from "../process/run-command.js";
 export interface GuardEnforcer {
   /** Recreates the table and loads every ban in one transaction. */
   install(options: GuardTableOptions, bans: readonly KernelBan[], now: number): Promise<void>;
-  /** Sets (add or replace the timeout) and removes elements in one transaction. */
-  apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number): Promise<void>;
+  /**
+   * Sets (add or replace the timeout) and removes elements in one transaction; `fresh` elements
+   * are known to be absent from the kernel and are only added (cheaper).
+   */
+  apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number, fresh?: readonly KernelBan[]): Promise<void>;
   updateAllow(allow4: readonly string[], allow6: readonly string[]): Promise<void>;
   /** False when the table is gone (reboot, `nft flush ruleset`): the caller re-installs. */
   exists(): Promise<boolean>;
@@ -44,8 +47,13 @@ export class NftGuardEnforcer implements GuardEnforcer {
     await this.run(renderGuardTable(o, bans, now), "install the guard table");
   }
 
-  async apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number): Promise<void> {
-    const script = renderGuardChanges(this.options.table, set, remove, now);
+  async apply(
+    set: readonly KernelBan[],
+    remove: readonly BanTarget[],
+    now: number,
+    fresh: readonly KernelBan[] = [],
+  ): Promise<void> {
+    const script = renderGuardChanges(this.options.table, set, remove, now, fresh);
     if (script !== "") await this.run(script, "update the ban sets");
   }
 

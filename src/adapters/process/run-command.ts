@@ -24,17 +24,21 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
       stdio: ["pipe", "pipe", "pipe"],
       env: options.env ?? process.env,
       cwd: options.cwd,
-      timeout: options.timeoutMs ?? 60_000,
-      killSignal: "SIGKILL",
     });
+    // Our own timer (not spawn's `timeout`): it must not keep the process alive after a failed spawn.
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
-    );
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
     child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });

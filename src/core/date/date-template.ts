@@ -17,6 +17,7 @@ import {
   ValueErrorSignal,
 } from "./strptime.js";
 import { TimeZoneKeyError, TimeZoneValueError } from "./time-zones.js";
+import { rewriteWordBegin } from "./word-start.js";
 
 export const LINE_BEGIN = 8;
 export const LINE_END = 4;
@@ -136,7 +137,7 @@ abstract class RegexDateTemplate extends DateTemplate {
 
   /** Compiles now; throws PythonRegexError on an invalid or unsupported regex. */
   compile(): void {
-    const py = this.compilableRegex();
+    const py = rewriteWordBegin(this.compilableRegex());
     const wrapped = wrapPrefix(py);
     if (wrapped !== null) {
       // Group offsets come from the lengths of groups 1 and 2: no `d` flag (3-4x slower).

@@ -124,21 +124,24 @@ export function renderGuardTable(o: GuardTableOptions, bans: readonly KernelBan[
 }
 
 /**
- * A batch of changes as one transaction. An element is (re)set by add-delete-add: `add` of an
- * existing element keeps its old timeout, and `delete` of a missing one fails the batch.
+ * A batch of changes as one transaction. An element that may exist is (re)set by add-delete-add:
+ * `add` of an existing element keeps its old timeout, and `delete` of a missing one fails the
+ * batch. `fresh` elements, known to be absent, take a single `add`: measured on nft 1.0.6, a
+ * batch with a `delete` costs ~16 ms against ~3.5 ms (delete makes nft fetch the set first).
  */
 export function renderGuardChanges(
   table: string,
   set: readonly KernelBan[],
   remove: readonly BanTarget[],
   now: number,
+  fresh: readonly KernelBan[] = [],
 ): string {
   const removeBans = remove.map((target) => ({ target, until: null }));
   const touched = [...set, ...removeBans];
   const lines = [
     ...elementStatements("add", table, touched, now, false),
     ...elementStatements("delete", table, touched, now, false),
-    ...elementStatements("add", table, set, now, true),
+    ...elementStatements("add", table, [...set, ...fresh], now, true),
   ];
   return lines.length ? `${lines.join("\n")}\n` : "";
 }

@@ -6,6 +6,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCommand } from "../../../src/adapters/process/run-command.js";
+import { runCli } from "../../support/run-cli.js";
 
 export interface EngineFailure {
   readonly line: number;
@@ -118,11 +119,8 @@ export const rampartEngine: FilterEngine = {
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const { job, index } = next;
-        const res = await runCommand(
-          process.execPath,
-          [join(repoRoot, "bin", "rampart"), "filter", "test", job.logPath, job.filterSpec, "--json"],
-          { env, timeoutMs: 60_000 },
-        );
+        // In-process: the same CLI code as the binary, without a Node start per job.
+        const res = await runCli(["filter", "test", job.logPath, job.filterSpec, "--json"], { env });
         if (res.code !== 0) {
           results[index] = new Error(
             `rampart filter test failed (${res.code}) on ${job.filterSpec}: ${res.stderr}`,

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { main } from "../../../src/cli/main.js";
 import { CORPUS_DIR, corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
+import { runCli } from "../../support/run-cli.js";
 
 // Acceptance 1 of issue #2: for every corpus log named like a filter and every option set it
 // names, `rampart filter test --json` finds the same (ip, time) failures in the same order as
@@ -18,31 +17,12 @@ interface Found {
 }
 
 async function rampart(log: string, spec: string): Promise<{ code: number; found: Found[]; stderr: string }> {
-  let out = "";
-  let err = "";
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const code = await main(["filter", "test", log, spec, "--filter-dir", FAIL2BAN_FILTER_DIR, "--json"], {
-    stdout: sink((s) => {
-      out += s;
-    }),
-    stderr: sink((s) => {
-      err += s;
-    }),
-    stdin: process.stdin,
-    env: process.env,
-    cwd: process.cwd(),
-  });
-  const found = out
+  const run = await runCli(["filter", "test", log, spec, "--filter-dir", FAIL2BAN_FILTER_DIR, "--json"]);
+  const found = run.stdout
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Found);
-  return { code, found, stderr: err };
+  return { code: run.code, found, stderr: run.stderr };
 }
 
 describe("filter engine vs fail2ban-regex 1.0.2 on fail2ban's corpus", () => {
