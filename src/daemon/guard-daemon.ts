@@ -133,6 +133,7 @@ export class GuardDaemon {
     await this.flushKernel();
     await this.kernelChain;
     await this.actions.idle();
+    this.enforcer.close?.();
     if (!this.store) return;
     this.savePendingFailures();
     this.store.close();
@@ -173,6 +174,7 @@ export class GuardDaemon {
     if (next.nftTable !== old.nftTable) {
       await this.kernelChain;
       await this.enforcer.remove().catch(() => {});
+      this.enforcer.close?.();
       this.enforcer =
         this.options.enforcer ??
         new NftGuardEnforcer({

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { JOURNAL_REMOTE } from "./journal-writer.js";
 import type { Lab } from "./netns.js";
 
 /**
@@ -40,19 +41,64 @@ export function canRunSshdLab(): boolean {
   ].every((p) => existsSync(p));
 }
 
-export async function startSshdLab(lab: Lab, role: string, dir: string, port = 2222): Promise<SshdLab> {
+export interface SshdLabOptions {
+  readonly port?: number;
+  /**
+   * Also write every auth message into this journal file (must end in .journal): rsyslog takes the
+   * sender's pid/uid/comm from the socket's SCM_CREDENTIALS (imuxsock ParseTrusted), as journald
+   * does, and pipes journal export format into systemd-journal-remote (omprog). A local user's
+   * `logger -t sshd` thus lands with _COMM=logger, exactly as in a real journal.
+   */
+  readonly journal?: string;
+}
+
+/** Journal export format (systemd.io/JOURNAL_EXPORT_FORMATS) from rsyslog's trusted properties. */
+function exportTemplate(bootId: string): string {
+  const line = (field: string, value: string) =>
+    `  constant(value="${field}=") ${value} constant(value="\\n")`;
+  const micros =
+    'property(name="timegenerated" dateFormat="unixtimestamp") property(name="timegenerated" dateFormat="subseconds")';
+  return `template(name="journal-export" type="list") {
+${line("__REALTIME_TIMESTAMP", micros)}
+${line("__MONOTONIC_TIMESTAMP", micros)}
+  constant(value="_BOOT_ID=${bootId}\\n")
+${line("_COMM", 'property(name="$!appname")')}
+${line("_PID", 'property(name="$!pid")')}
+${line("_UID", 'property(name="$!uid")')}
+${line("_HOSTNAME", 'property(name="hostname")')}
+${line("SYSLOG_IDENTIFIER", 'property(name="programname")')}
+  constant(value="MESSAGE=") property(name="msg" droplastlf="on" position.from="2") constant(value="\\n\\n")
+}
+`;
+}
+
+export async function startSshdLab(
+  lab: Lab,
+  role: string,
+  dir: string,
+  options: SshdLabOptions = {},
+): Promise<SshdLab> {
+  const port = options.port ?? 2222;
   mkdirSync(join(dir, "rsyslog-work"), { recursive: true });
   mkdirSync(join(dir, "hostdev"), { recursive: true });
   const authLog = join(dir, "auth.log");
   const sock = join(dir, "log.sock");
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "hostkey")]);
+  const journal = options.journal;
+  const bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().replace(/-/g, "");
   writeFileSync(
     join(dir, "rsyslog.conf"),
     `global(workDirectory="${dir}/rsyslog-work")
 module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="${sock}" CreatePath="on")
+input(type="imuxsock" Socket="${sock}" CreatePath="on" Annotate="on" ParseTrusted="on")
 auth,authpriv.* action(type="omfile" file="${authLog}" template="RSYSLOG_TraditionalFileFormat")
-`,
+${
+  journal === undefined
+    ? ""
+    : `module(load="omprog")
+${exportTemplate(bootId)}auth,authpriv.* action(type="omprog" binary="${JOURNAL_REMOTE} --output=${journal} -" template="journal-export")
+`
+}`,
   );
   writeFileSync(
     join(dir, "sshd_config"),
@@ -105,6 +151,8 @@ MaxStartups 100:30:200
     5000,
     "sshd did not log that it listens (through rsyslog)",
   );
+  if (journal !== undefined)
+    await until(() => existsSync(journal), 5000, "systemd-journal-remote did not create the journal");
   return {
     authLog,
     port,

@@ -37,7 +37,7 @@ export interface MatchResult {
 
 /** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
 export const DEFAULT_LINE_BUDGET_MS = 20;
-const RETRY_BUDGET_FACTOR = 5;
+const RETRY_BUDGET_FACTOR = 10;
 
 const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
 
@@ -131,7 +131,7 @@ export class GuardedMatcher {
         return { failures: outcome.reply.failures, counts: outcome.reply.counts, abandoned };
       // The line at `index` ran over budget: a fresh worker redoes the batch (the lines before it
       // again, deterministically, since the killed worker's results never arrived). A line gets
-      // a second chance with five times the budget, so that a GC pause or a starved CPU is not
+      // a second chance with ten times the budget, so that a GC pause or a starved CPU is not
       // mistaken for a hostile line; a second overrun is the line's own doing.
       await this.spawn();
       if (!overruns.has(outcome.index)) {

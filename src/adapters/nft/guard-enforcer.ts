@@ -8,6 +8,10 @@ import {
   renderGuardTable,
 } from "../../core/guard/guard-nft-script.js";
 import { runCommand } from "../process/run-command.js";
+import { NftSession } from "./guard-nft-session.js";
+
+/** Batches longer than this go through `nft -f -` (one line to `nft -i` should stay modest). */
+const SESSION_MAX_BYTES = 64 * 1024;
 
 /** Puts bans into the kernel. The daemon only talks to this interface. */
 export interface GuardEnforcer {
@@ -23,6 +27,8 @@ export interface GuardEnforcer {
   exists(): Promise<boolean>;
   /** Deletes the table (uninstall); the daemon never does this on stop, bans outlive it. */
   remove(): Promise<void>;
+  /** Releases helper processes. */
+  close?(): void;
 }
 
 export interface NftEnforcerOptions {
@@ -33,14 +39,24 @@ export interface NftEnforcerOptions {
    */
   readonly command?: readonly string[];
   readonly timeoutMs?: number;
+  /** Send small batches to a long-lived `nft -e -i` (default true); false: one `nft -f -` each. */
+  readonly persistent?: boolean;
 }
 
 /** nftables through `nft -f -`: argv only, the script on stdin, never a shell. */
 export class NftGuardEnforcer implements GuardEnforcer {
   private readonly command: readonly string[];
+  private readonly session: NftSession | undefined;
+  /** Batches committed through the long-lived session / through `nft -f -`. */
+  readonly counters = { session: 0, spawned: 0 };
 
   constructor(private readonly options: NftEnforcerOptions) {
     this.command = options.command ?? ["nft"];
+    this.session = options.persistent === false ? undefined : new NftSession(this.command);
+  }
+
+  close(): void {
+    this.session?.close();
   }
 
   async install(o: GuardTableOptions, bans: readonly KernelBan[], now: number): Promise<void> {
@@ -54,7 +70,18 @@ export class NftGuardEnforcer implements GuardEnforcer {
     fresh: readonly KernelBan[] = [],
   ): Promise<void> {
     const script = renderGuardChanges(this.options.table, set, remove, now, fresh);
-    if (script !== "") await this.run(script, "update the ban sets");
+    if (script === "") return;
+    if (this.session && script.length < SESSION_MAX_BYTES) {
+      // The ack set's add+delete always echoes, so even a no-op batch gets its "new generation".
+      const t = this.options.table;
+      const line = `${script.trim().split("\n").join("; ")}; add element inet ${t} ack { 0.0.0.1 }; delete element inet ${t} ack { 0.0.0.1 }`;
+      if (await this.session.run(line, this.options.timeoutMs ?? 5000)) {
+        this.counters.session++;
+        return;
+      }
+    }
+    this.counters.spawned++;
+    await this.run(script, "update the ban sets");
   }
 
   async updateAllow(allow4: readonly string[], allow6: readonly string[]): Promise<void> {

@@ -213,6 +213,10 @@ describe("special datepatterns", () => {
       0x37c219bf,
     ]);
   });
+  test("{DEFAULT} after another pattern adds nothing (Fail2Ban 1.0.2 quirk)", () => {
+    assert.equal(one("%d/%m/%Y %H:%M:%S\n{DEFAULT}", "Jan 23 21:59:59 x"), null);
+    assert.equal(one("{DEFAULT}", "Jan 23 21:59:59 x")?.time, local(2026, 1, 23, 21, 59, 59));
+  });
   test("multi-line datepattern: several templates", () => {
     const d = detector("\n %Y-%m-%d %H:%M:%S \n\n%d/%m/%Y %H:%M:%S\n");
     assert.equal(d.templateNames().length, 2);
@@ -277,5 +281,13 @@ describe("template state (last hit reuse and reordering)", () => {
     const d = detector();
     const m = d.match("a Jan 23 21:59:59 b 2005-01-23 21:59:59", NOW)!;
     assert.deepEqual([m.start, m.end], [2, 17]);
+  });
+});
+
+describe("isolated template cache", () => {
+  test("a private cache gives the same answers", () => {
+    const r = createDateDetector({ zone, startTime: START, isolatedTemplates: true });
+    assert.ok(r.ok);
+    if (r.ok) assert.equal(r.value.match("Jan 23 21:59:59 x", NOW)?.time, local(2026, 1, 23, 21, 59, 59));
   });
 });

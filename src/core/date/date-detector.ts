@@ -28,7 +28,7 @@
 import { failed, ok, type Problem, problem, type Result } from "../errors/problem.js";
 import { DATE_FAULT, DateTemplate, LINE_BEGIN, LINE_END, type RawMatch } from "./date-template.js";
 import { createSystemLocalZone, type LocalZone } from "./local-zone.js";
-import { registryFor, type TemplateRegistry } from "./template-registry.js";
+import { registryFor, TemplateRegistry } from "./template-registry.js";
 import { zoneToOffset } from "./time-zones.js";
 
 export type { LocalZone } from "./local-zone.js";
@@ -55,6 +55,13 @@ export interface DateDetectorOptions {
   readonly startTime?: number | undefined;
   /** Wall clock (epoch s) for the "template unused for 5 minutes" rule. Default: `now` of match(). */
   readonly wallClock?: (() => number) | undefined;
+  /**
+   * Use a private template cache instead of the process-wide one. Fail2Ban shares template
+   * objects (and their hit counters, which take part in decisions) between all filters of one
+   * process; `fail2ban-regex` runs one filter per process. Set this to reproduce a separate
+   * `fail2ban-regex` run when several detectors live in one process. Costs up to ~50 ms of regex translation per detector.
+   */
+  readonly isolatedTemplates?: boolean | undefined;
 }
 
 export interface DateDetector {
@@ -154,7 +161,14 @@ class FailBanDateDetector implements DateDetector {
     let template = this.registry.get(key);
     if (template === undefined) {
       if (key === "{^LN-BEG}" || key === "{DEFAULT}") {
-        this.addDefaultTemplate(key === "{^LN-BEG}" ? (t) => (t.flags & LINE_BEGIN) !== 0 : null, null, true);
+        // Fail2Ban's filter for {DEFAULT} is `lambda t: ... if key == "{^LN-BEG}" else None`, a
+        // lambda returning None: it adds NO template. Alone, {DEFAULT} still means the defaults
+        // (an empty detector loads them at the first line); after another pattern it adds nothing.
+        this.addDefaultTemplate(
+          key === "{^LN-BEG}" ? (t) => (t.flags & LINE_BEGIN) !== 0 : () => false,
+          null,
+          true,
+        );
         return;
       }
       if (key.includes("{DATE}")) {
@@ -440,7 +454,8 @@ export function createDateDetector(options: DateDetectorOptions): Result<DateDet
   const startTime = options.startTime ?? Date.now() / 1000;
   const zone = options.zone ?? createSystemLocalZone();
   const startYear = Number(new Date(startTime * 1000).getFullYear());
-  const registry = registryFor(startYear);
+  const registry =
+    options.isolatedTemplates === true ? new TemplateRegistry(startYear) : registryFor(startYear);
   const detector = new FailBanDateDetector(registry, defaultTz, zone, options.wallClock);
   if (options.datepattern !== undefined) {
     const patterns = options.datepattern

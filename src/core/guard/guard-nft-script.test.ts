@@ -33,6 +33,7 @@ table inet rampart_guard {
   set allow4 { type ipv4_addr; flags interval; elements = { 127.0.0.0/8 }; }
   set allow6 { type ipv6_addr; flags interval; elements = { ::1 }; }
   set banned4 { type ipv4_addr; flags timeout; }
+  set ack { type ipv4_addr; }
   set banned6 { type ipv6_addr; flags timeout; }
   set banned6_128 { type ipv6_addr; flags timeout; }
   chain input {

@@ -111,6 +111,8 @@ export function renderGuardTable(o: GuardTableOptions, bans: readonly KernelBan[
     `  set allow4 { type ipv4_addr; flags interval; ${o.allow4.length ? `elements = { ${o.allow4.join(", ")} }; ` : ""}}`,
     `  set allow6 { type ipv6_addr; flags interval; ${o.allow6.length ? `elements = { ${o.allow6.join(", ")} }; ` : ""}}`,
     "  set banned4 { type ipv4_addr; flags timeout; }",
+    // Empty between transactions: the persistent nft session adds and deletes 0.0.0.1 as its ack.
+    "  set ack { type ipv4_addr; }",
     ...prefixes.map((p) => `  set ${ipv6SetName(p)} { type ipv6_addr; flags timeout; }`),
   ];
   for (const hook of ["input", "forward"]) {

@@ -384,14 +384,10 @@ class Emitter {
         throw new UnsupportedRegexError("internal error: conditional left after expansion", node.pos);
       case "repeat": {
         const q = quantifier(node.min, node.max);
-        if (
-          node.min === 0 &&
-          node.max === 1 &&
-          node.mode !== "possessive" &&
-          canBeEmptyWithCaptures(node.body)
-        ) {
-          // JS rejects an empty iteration past the minimum, Python takes it (and its captures):
-          // `(a|)?b` on "b" sets group 1 to "" in Python. An alternation has no such check.
+        if (node.min === 0 && node.max === 1 && node.mode !== "possessive" && canBeEmpty(node.body)) {
+          // JS rejects an empty iteration past the minimum and backtracks into the body for a
+          // longer one; Python takes the empty match (and its captures): `(a|)?b` on "b" sets
+          // group 1 to "", `(?:x*?)?` matches "" not "x". An alternation has no such check.
           const body = this.emit(node.body, false);
           return node.mode === "lazy" ? `(?:|${body})` : `(?:${body}|)`;
         }
@@ -427,28 +423,9 @@ class Emitter {
   }
 }
 
-function hasCapture(node: RegexNode): boolean {
-  switch (node.kind) {
-    case "group":
-      return true;
-    case "look":
-    case "atomic":
-    case "repeat":
-      return hasCapture(node.body);
-    case "conditional":
-      return hasCapture(node.yes) || hasCapture(node.no);
-    case "sequence":
-      return node.items.some(hasCapture);
-    case "alternation":
-      return node.branches.some(hasCapture);
-    default:
-      return false;
-  }
-}
-
-/** Conservative: true when `node` might match the empty string and holds a capturing group. */
-function canBeEmptyWithCaptures(node: RegexNode): boolean {
-  return hasCapture(node) && nodeWidth(node, []).at(0) === 0;
+/** Conservative: true when `node` might match the empty string. */
+function canBeEmpty(node: RegexNode): boolean {
+  return nodeWidth(node, []).at(0) === 0;
 }
 
 /**

@@ -14,8 +14,8 @@ import type { RegexNode } from "./regex-ast.js";
  * open-ended rest stays a quantifier, so only a match needing more iterations than that can still
  * differ (docs/regex-dialect.md).
  *
- * Only bodies that cannot match empty are unrolled: Python stops repeating after an empty
- * iteration, which nested optionals would not reproduce.
+ * Optional iterations are unrolled only for bodies that cannot match empty: Python stops
+ * repeating after an empty iteration, which nested optionals would not reproduce.
  */
 export const UNROLL_LIMIT = 16;
 
@@ -81,22 +81,24 @@ function rewrite(node: RegexNode, referenced: ReadonlySet<number>): RegexNode {
       const repeat = body === node.body ? node : { ...node, body };
       if (repeat.max <= 1 || repeat.mode === "possessive") return repeat;
       if (!retainsAcrossIterations(body)) return repeat;
-      if (capturesIn(body).some((g) => referenced.has(g))) return repeat;
-      if (nodeWidth(body, [])[0] === 0) return repeat;
-      return unroll(repeat.min, repeat.max, repeat.mode === "lazy", body);
+      // Mandatory iterations are exact as plain copies even when they can match empty, and
+      // add no branches for continuation expansion to multiply.
+      const optionalToo = nodeWidth(body, [])[0] > 0 && !capturesIn(body).some((g) => referenced.has(g));
+      if (!optionalToo && repeat.min === 0) return repeat;
+      return unroll(repeat.min, repeat.max, repeat.mode === "lazy", body, optionalToo);
     }
     default:
       return node;
   }
 }
 
-function unroll(min: number, max: number, lazy: boolean, body: RegexNode): RegexNode {
+function unroll(min: number, max: number, lazy: boolean, body: RegexNode, optionalToo: boolean): RegexNode {
   const items: RegexNode[] = [];
   const mandatory = Math.min(min, UNROLL_LIMIT);
   if (min > mandatory) items.push({ kind: "repeat", min: min - mandatory, max: min - mandatory, mode: "greedy", body });
   for (let i = 0; i < mandatory; i++) items.push(body);
   const optional = max - min;
-  const unrolled = Math.min(optional, UNROLL_LIMIT);
+  const unrolled = optionalToo ? Math.min(optional, UNROLL_LIMIT) : 0;
   // Innermost first: what is left beyond the unrolled levels stays a quantifier.
   let inner: RegexNode | undefined =
     optional > unrolled

@@ -32,7 +32,10 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
   let stderr = "";
 
   const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [bin, ...args, "--config", config], { encoding: "utf8", timeout: 20_000 });
+    const r = spawnSync(process.execPath, [bin, ...args, "--config", config], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const statusJson = () => {
@@ -49,7 +52,10 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
       stderr += b.toString();
     });
     daemon = child;
-    assert.ok(await waitFor(() => cli("status", "--json").code === 0, 10_000), `guard did not come up:\n${stderr}`);
+    assert.ok(
+      await waitFor(() => cli("status", "--json").code === 0, 10_000),
+      `guard did not come up:\n${stderr}`,
+    );
   };
   const kill9 = async () => {
     const child = daemon;
@@ -67,7 +73,9 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
       if (process.env.RAMPART_LAB_DEBUG) console.log(`failLogin ${role} → ${server}: ${Date.now() - t0} ms`);
       if (await waitFor(() => !canConnect(lab, role, server, sshd.port), 1500)) return attempt;
     }
-    assert.fail(`${role} was never banned; guard stderr:\n${stderr}\nauth.log:\n${readFileSync(sshd.authLog, "utf8")}`);
+    assert.fail(
+      `${role} was never banned; guard stderr:\n${stderr}\nauth.log:\n${readFileSync(sshd.authLog, "utf8")}`,
+    );
   };
 
   before(async () => {
@@ -105,7 +113,10 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
       await waitFor(() => readFileSync(sshd.authLog, "utf8").includes(pattern), 3000),
       readFileSync(sshd.authLog, "utf8"),
     );
-    assert.match(readFileSync(sshd.authLog, "utf8"), /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ sshd\[\d+\]: Invalid user nosuchuser/m);
+    assert.match(
+      readFileSync(sshd.authLog, "utf8"),
+      /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ sshd\[\d+\]: Invalid user nosuchuser/m,
+    );
   });
 
   it("bans the attacker in the kernel; its next connection fails while another host connects", async () => {
