@@ -27,7 +27,12 @@ class TimingEnforcer implements GuardEnforcer {
   install(o: GuardTableOptions, bans: readonly KernelBan[], now: number) {
     return this.inner.install(o, bans, now);
   }
-  async apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number, fresh: readonly KernelBan[] = []) {
+  async apply(
+    set: readonly KernelBan[],
+    remove: readonly BanTarget[],
+    now: number,
+    fresh: readonly KernelBan[] = [],
+  ) {
     const s = performance.now();
     for (const b of [...set, ...fresh]) this.started.set(b.target.text, s);
     await this.inner.apply(set, remove, now, fresh);
@@ -43,6 +48,9 @@ class TimingEnforcer implements GuardEnforcer {
   remove() {
     return this.inner.remove();
   }
+  close() {
+    this.inner.close?.();
+  }
 }
 
 /** Runs the measurement in a fresh namespace, in a child process inside it (nft spawned directly). */
@@ -51,7 +59,15 @@ export async function benchGuardLatency(samples = 200): Promise<void> {
   try {
     const r = spawnSync(
       "ip",
-      ["netns", "exec", lab.ns.server!, process.execPath, fileURLToPath(import.meta.url), "--in-netns", String(samples)],
+      [
+        "netns",
+        "exec",
+        lab.ns.server!,
+        process.execPath,
+        fileURLToPath(import.meta.url),
+        "--in-netns",
+        String(samples),
+      ],
       { stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 },
     );
     if (r.status !== 0) throw new Error(`latency bench failed (${r.status ?? r.signal})`);
@@ -72,9 +88,7 @@ async function measure(samples: number): Promise<void> {
     );
     const loaded = loadGuardConfig(config);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-    const enforcer = new TimingEnforcer(
-      new NftGuardEnforcer({ table: "rampart_guard" }),
-    );
+    const enforcer = new TimingEnforcer(new NftGuardEnforcer({ table: "rampart_guard" }));
     const daemon = new GuardDaemon({
       config: loaded.config,
       logger: new GuardLogger(undefined, () => {}),
@@ -101,11 +115,15 @@ async function measure(samples: number): Promise<void> {
     latencies.sort((a, b) => a - b);
     detect.sort((a, b) => a - b);
     const q = (p: number, xs = latencies) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
-    console.log(`guard latency, log line appended → element committed by nft (${samples} bans, one at a time):`);
+    console.log(
+      `guard latency, log line appended → element committed by nft (${samples} bans, one at a time):`,
+    );
     console.log(
       `  median ${q(0.5).toFixed(1)} ms, p90 ${q(0.9).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${q(1).toFixed(1)} ms (target median ≤ 10, p99 ≤ 50)`,
     );
-    console.log(`  of which line → decision (before nft): median ${q(0.5, detect).toFixed(1)} ms, p99 ${q(0.99, detect).toFixed(1)} ms`);
+    console.log(
+      `  of which line → decision (before nft): median ${q(0.5, detect).toFixed(1)} ms, p99 ${q(0.99, detect).toFixed(1)} ms`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

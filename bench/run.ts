@@ -3,7 +3,9 @@
 const only = process.env.RAMPART_BENCH;
 const benches: Record<string, () => Promise<void>> = {
   "filter-engine": async () =>
-    (await import("./filter-engine.js")).benchFilterEngine(Number(process.env.RAMPART_BENCH_LINES ?? 200_000)),
+    (await import("./filter-engine.js")).benchFilterEngine(
+      Number(process.env.RAMPART_BENCH_LINES ?? 200_000),
+    ),
   "guard-latency": async () => (await import("./guard-latency.js")).benchGuardLatency(),
   "guard-restore": async () => (await import("./guard-restore.js")).benchGuardRestore(),
   "guard-memory": async () => (await import("./guard-memory.js")).benchGuardMemory(),

@@ -51,7 +51,12 @@ export function loadLineFilter(spec: string, options: LoadFilterOptions = {}): R
     { name: parsed.value.name, options: filterOptions, filterDir },
     new NodeFilterFiles(),
   );
-  if (!definition.ok) return definition;
+  if (!definition.ok) {
+    // Report the regex problems of whatever did resolve too: every problem at once.
+    const more = definition.partial ? compileFilterDefinition(definition.partial) : undefined;
+    const extra = more && !more.ok ? more.problems.filter((p) => p.code !== "filter.no-failregex") : [];
+    return { ok: false, problems: [...definition.problems, ...extra] };
+  }
   return compileFilterDefinition(definition.value, hostsFileResolver(options.hostsFile));
 }
 

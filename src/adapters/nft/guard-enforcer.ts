@@ -21,7 +21,12 @@ export interface GuardEnforcer {
    * Sets (add or replace the timeout) and removes elements in one transaction; `fresh` elements
    * are known to be absent from the kernel and are only added (cheaper).
    */
-  apply(set: readonly KernelBan[], remove: readonly BanTarget[], now: number, fresh?: readonly KernelBan[]): Promise<void>;
+  apply(
+    set: readonly KernelBan[],
+    remove: readonly BanTarget[],
+    now: number,
+    fresh?: readonly KernelBan[],
+  ): Promise<void>;
   updateAllow(allow4: readonly string[], allow6: readonly string[]): Promise<void>;
   /** False when the table is gone (reboot, `nft flush ruleset`): the caller re-installs. */
   exists(): Promise<boolean>;

@@ -6,6 +6,7 @@ import {
   journalMatchArgs,
   journalSourceId,
   parseEntry,
+  parseJournalMatch,
   SSHD_JOURNAL_MATCHES,
 } from "./journal-source.js";
 
@@ -58,6 +59,14 @@ describe("journal matches", () => {
       "_COMM=sshd-session",
     ]);
     assert.equal(journalSourceId({ matches: [["_COMM=sshd"], ["_COMM=x"]] }), "journal:_COMM=sshd + _COMM=x");
+  });
+
+  it("parse fail2ban's journalmatch text into groups", () => {
+    assert.deepEqual(
+      parseJournalMatch(["_SYSTEMD_UNIT=ssh.service + _COMM=sshd", "_COMM=sshd-session  +", "_PID=1"]),
+      [["_SYSTEMD_UNIT=ssh.service"], ["_COMM=sshd", "_COMM=sshd-session"], ["_PID=1"]],
+    );
+    assert.deepEqual(parseJournalMatch([""]), []);
   });
 
   it("refuse terms that are not FIELD=value (no option injection)", () => {

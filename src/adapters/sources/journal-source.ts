@@ -48,6 +48,20 @@ export function isTrustedField(field: string): boolean {
   return field.startsWith("_") && !field.startsWith("__");
 }
 
+/**
+ * Fail2Ban's `journalmatch` text ("_SYSTEMD_UNIT=a.service + _COMM=sshd", one or more lines,
+ * "+" between groups) as match groups; words are split on whitespace (values with spaces are
+ * not supported, as no stock filter uses them).
+ */
+export function parseJournalMatch(lines: readonly string[]): JournalMatches {
+  const groups: string[][] = [[]];
+  for (const word of lines.join(" ").split(/\s+/).filter(Boolean)) {
+    if (word === "+") groups.push([]);
+    else groups[groups.length - 1]!.push(word);
+  }
+  return groups.filter((g) => g.length > 0);
+}
+
 /** journalctl's match argv for `matches`; throws on a term that is not FIELD=value. */
 export function journalMatchArgs(matches: JournalMatches): string[] {
   const args: string[] = [];

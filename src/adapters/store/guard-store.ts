@@ -14,6 +14,9 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE active_bans (
      jail TEXT NOT NULL,
      target TEXT NOT NULL,
+     family INTEGER NOT NULL,
+     prefix INTEGER NOT NULL,
+     address TEXT NOT NULL,
      since REAL NOT NULL,
      until REAL,
      bantime INTEGER NOT NULL,
@@ -63,15 +66,20 @@ export const STORE_SCHEMA_VERSION = MIGRATIONS.length;
 /** At most this many matched log lines are kept per ban (fail2ban's dbmaxmatches is 10). */
 const MAX_STORED_MATCHES = 10;
 
-interface BanRow {
-  jail: string;
-  target: string;
-  since: number;
-  until: number | null;
-  bantime: number;
-  ban_count: number;
-  failures: number;
-}
+type BanRow = [
+  jail: string,
+  target: string,
+  family: number,
+  prefix: number,
+  address: string,
+  since: number,
+  until: number | null,
+  bantime: number,
+  banCount: number,
+  failures: number,
+];
+
+const ADDRESS_TEXT = /^[0-9a-f:.]{2,45}$/;
 
 /**
  * The guard's SQLite database: active bans (restored into the kernel at start), ban history,
@@ -87,8 +95,8 @@ export class GuardStore implements CheckpointStore, BanHistory {
     this.db = db;
     this.stmts = {
       insertActive: db.prepare(
-        `INSERT OR REPLACE INTO active_bans (jail, target, since, until, bantime, ban_count, failures)
-         VALUES (@jail, @target, @since, @until, @bantime, @ban_count, @failures)`,
+        `INSERT OR REPLACE INTO active_bans (jail, target, family, prefix, address, since, until, bantime, ban_count, failures)
+         VALUES (@jail, @target, @family, @prefix, @address_, @since, @until, @bantime, @ban_count, @failures)`,
       ),
       deleteActive: db.prepare("DELETE FROM active_bans WHERE jail = ? AND target = ?"),
       insertHistory: db.prepare(
@@ -105,7 +113,13 @@ export class GuardStore implements CheckpointStore, BanHistory {
       ),
       countInJail: db.prepare("SELECT ban_count FROM ban_counts WHERE target = ? AND jail = ?").pluck(),
       countAll: db.prepare("SELECT coalesce(sum(ban_count), 0) FROM ban_counts WHERE target = ?").pluck(),
-      active: db.prepare("SELECT * FROM active_bans WHERE until IS NULL OR until > ? ORDER BY since"),
+      // Raw rows and stored target parts: restoring 100k bans must not parse 100k addresses again.
+      active: db
+        .prepare(
+          `SELECT jail, target, family, prefix, address, since, until, bantime, ban_count, failures
+           FROM active_bans WHERE until IS NULL OR until > ?`,
+        )
+        .raw(),
       deleteExpired: db.prepare("DELETE FROM active_bans WHERE until IS NOT NULL AND until <= ?"),
       loadCheckpoint: db.prepare("SELECT data FROM checkpoints WHERE source_id = ?").pluck(),
       saveCheckpoint: db.prepare(
@@ -180,7 +194,12 @@ export class GuardStore implements CheckpointStore, BanHistory {
               ban_count: b.banCount,
               failures: b.failures,
             };
-            this.stmts.insertActive.run(row);
+            this.stmts.insertActive.run({
+              ...row,
+              family: b.target.family,
+              prefix: b.target.prefix,
+              address_: b.target.address,
+            });
             this.stmts.insertHistory.run({
               ...row,
               address: d.address,
@@ -207,16 +226,22 @@ export class GuardStore implements CheckpointStore, BanHistory {
     this.stmts.deleteExpired.run(now);
     const out: ActiveBan[] = [];
     for (const row of this.stmts.active.all(now) as BanRow[]) {
-      const target = parseBanTarget(row.target);
-      if (!target) continue;
+      const [jail, text, family, prefix, address, since, until, bantime, banCount, failures] = row;
+      // The file is root-only and written by us; still, only address text ever reaches nft.
+      if ((family !== 4 && family !== 6) || !ADDRESS_TEXT.test(address)) {
+        const target = parseBanTarget(text);
+        if (!target) continue;
+        out.push({ jail, target, since, until, bantime, banCount, failures });
+        continue;
+      }
       out.push({
-        jail: row.jail,
-        target,
-        since: row.since,
-        until: row.until,
-        bantime: row.bantime,
-        banCount: row.ban_count,
-        failures: row.failures,
+        jail,
+        target: { text, family, prefix, address },
+        since,
+        until,
+        bantime,
+        banCount,
+        failures,
       });
     }
     return out;

@@ -98,7 +98,7 @@ describe("parseGuardSection", () => {
         'rampart.yaml:2:3: Path "relative.sock" must be absolute',
         'rampart.yaml:3:14: Invalid address or network "10.0.0.300" in ignoreip',
         'rampart.yaml:3:26: Invalid address or network "example.com" in ignoreip',
-        'rampart.yaml:6:7: Unknown key "bantme" in jail "sshd" (known: filter, logpath, backend, journalmatch, maxretry, findtime, bantime, increment, ipv6_prefix, ignoreip, enabled, actions)',
+        'rampart.yaml:6:7: Unknown key "bantme" in jail "sshd" (known: filter, logpath, backend, journalmatch, journalfiles, journalpath, maxretry, findtime, bantime, increment, ipv6_prefix, ignoreip, enabled, actions)',
         'rampart.yaml:11:11: "command" must be a non-empty list of arguments, e.g. ["/usr/local/bin/notify", "{ip}"] (no shell)',
         "rampart.yaml:7:7: Expected a count between 1 and 1000, not 0",
         'rampart.yaml:8:7: Invalid duration "soon" (e.g. 600, 10m, 1h, 1d, 5w)',

@@ -434,55 +434,42 @@ function canBeEmpty(node: RegexNode): boolean {
  * case-insensitive anyway.
  */
 function needsIgnoreCaseFlag(root: RegexNode): boolean {
-  let ciBackref = false;
-  let caseSensitiveCased = false;
-  const visit = (node: RegexNode): void => {
-    switch (node.kind) {
-      case "backref":
-        if (node.ignoreCase) ciBackref = true;
-        return;
-      case "literal":
-        if (!node.ignoreCase && caseVariants(node.cp, node.ascii).length > 1) caseSensitiveCased = true;
-        return;
-      case "class":
-        if (!node.ignoreCase) {
-          const ranges = normalize(
-            node.items.flatMap((i) => (i.kind === "range" ? [[i.lo, i.hi] as const] : [])),
-          );
-          if (
-            node.items.some((i) => i.kind === "category" && i.category.includes("ord")) ||
-            isCasedRanges(ranges, node.ascii)
-          ) {
-            caseSensitiveCased = true;
-          }
-        }
-        return;
-      case "group":
-      case "look":
-      case "atomic":
-      case "repeat":
-        visit(node.body);
-        return;
-      case "conditional":
-        visit(node.yes);
-        visit(node.no);
-        return;
-      case "sequence":
-        node.items.forEach(visit);
-        return;
-      case "alternation":
-        node.branches.forEach(visit);
-        return;
-      default:
-        return;
+  if (!someNode(root, (n) => n.kind === "backref" && n.ignoreCase)) return false;
+  const caseSensitiveCased = someNode(root, (n) => {
+    if (n.kind === "literal") return !n.ignoreCase && caseVariants(n.cp, n.ascii).length > 1;
+    if (n.kind !== "class" || n.ignoreCase) return false;
+    if (n.items.some((i) => i.kind === "category" && (i.category === "word" || i.category === "notWord"))) {
+      return true;
     }
-  };
-  visit(root);
-  if (ciBackref && caseSensitiveCased) {
+    return isCasedRanges(
+      normalize(n.items.flatMap((i) => (i.kind === "range" ? [[i.lo, i.hi] as const] : []))),
+      n.ascii,
+    );
+  });
+  if (caseSensitiveCased) {
     throw new UnsupportedRegexError(
       "a case-insensitive backreference in a pattern that also has case-sensitive parts cannot be translated",
       0,
     );
   }
-  return ciBackref;
+  return true;
+}
+
+function someNode(node: RegexNode, test: (n: RegexNode) => boolean): boolean {
+  if (test(node)) return true;
+  switch (node.kind) {
+    case "group":
+    case "look":
+    case "atomic":
+    case "repeat":
+      return someNode(node.body, test);
+    case "conditional":
+      return someNode(node.yes, test) || someNode(node.no, test);
+    case "sequence":
+      return node.items.some((i) => someNode(i, test));
+    case "alternation":
+      return node.branches.some((b) => someNode(b, test));
+    default:
+      return false;
+  }
 }

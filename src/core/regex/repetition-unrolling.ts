@@ -95,7 +95,8 @@ function rewrite(node: RegexNode, referenced: ReadonlySet<number>): RegexNode {
 function unroll(min: number, max: number, lazy: boolean, body: RegexNode, optionalToo: boolean): RegexNode {
   const items: RegexNode[] = [];
   const mandatory = Math.min(min, UNROLL_LIMIT);
-  if (min > mandatory) items.push({ kind: "repeat", min: min - mandatory, max: min - mandatory, mode: "greedy", body });
+  if (min > mandatory)
+    items.push({ kind: "repeat", min: min - mandatory, max: min - mandatory, mode: "greedy", body });
   for (let i = 0; i < mandatory; i++) items.push(body);
   const optional = max - min;
   const unrolled = optionalToo ? Math.min(optional, UNROLL_LIMIT) : 0;

@@ -124,6 +124,31 @@ describe("translatePythonRegex: conditional groups by continuation expansion", (
   });
 });
 
+describe("translatePythonRegex: repetitions", () => {
+  it("keeps a group's value from an earlier iteration, as Python does (fail2ban courier-auth)", () => {
+    const courier = String.raw`LOGIN FAILED, (?:(?!ip=)(?:user=(?P<user>[^,]*)|\w+=[^,]*), )*ip=\[(?P<ip>[^\]]+)\]`;
+    assert.deepEqual(groupdict(courier, "LOGIN FAILED, user=bob, method=PLAIN, ip=[1.2.3.4]"), {
+      user: "bob",
+      ip: "1.2.3.4",
+    });
+    assert.deepEqual(groupdict("(?:(?P<a>a)|b)+", "abb"), { a: "a" });
+  });
+
+  it("refuses a backreference whose group may or may not have matched inside a repetition", () => {
+    assert.deepEqual(problemOf("(?:(a)|b)*\\1"), {
+      code: "regex.unsupported",
+      message:
+        "backreference to group 1 cannot be translated: whether that group matched is decided inside a repetition or lookaround",
+      col: 11,
+    });
+  });
+
+  it("takes an empty match for ? like Python instead of backtracking for a longer one", () => {
+    assert.equal(search("(?:x*?)?", "x"), "");
+    assert.deepEqual(compile("(a|)?b").exec("b")?.[1], "");
+  });
+});
+
 describe("translatePythonRegex: anchors, dot and line ends", () => {
   it("lets $ match before a final newline, never the m flag", () => {
     assert.equal(search("a$", "a\n"), "a");

@@ -9,13 +9,13 @@ import { fileURLToPath } from "node:url";
 import { GuardDaemon } from "../../../src/daemon/guard-daemon.js";
 import { GuardLogger } from "../../../src/daemon/guard-logger.js";
 import { loadGuardConfig } from "../../../src/daemon/load-guard-config.js";
-import { createLab, waitFor } from "./guard-lab.js";
+import { createLab, nsNft, waitFor } from "./guard-lab.js";
 
 const filter = fileURLToPath(
   new URL("../../../../test/fixtures/guard/filter.d/guard-test.conf", import.meta.url),
 );
 
-describe("guard actions: argv commands and webhooks", () => {
+describe("guard daemon in-process: actions, self-healing table", () => {
   const dir = mkdtempSync(join(tmpdir(), "rampart-guard-actions-"));
   const lab = createLab("rgda", ["server"]);
   const posts: Record<string, string>[] = [];
@@ -91,6 +91,49 @@ describe("guard actions: argv commands and webhooks", () => {
       assert.equal(posts[0]?.jail, "test");
       assert.equal(posts[1]?.action, "unban");
       assert.ok(await waitFor(() => notices.some((n) => /exited with 3/.test(n)), 3000), notices.join("\n"));
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it("puts its table back with every ban when it vanishes while running (nft flush ruleset)", async () => {
+    const config = join(dir, "heal.yaml");
+    writeFileSync(join(dir, "heal.log"), "");
+    writeFileSync(
+      config,
+      `guard:\n  database: ${dir}/heal.db\n  socket: ${dir}/heal.sock\n  jails:\n    test:\n      filter: ${filter}\n      logpath: ${dir}/heal.log\n`,
+    );
+    const loaded = loadGuardConfig(config);
+    assert.ok(loaded.ok);
+    const notices: string[] = [];
+    const daemon = new GuardDaemon({
+      config: loaded.config,
+      logger: new GuardLogger(undefined, (l) => notices.push(l)),
+      reloadConfig: () => loadGuardConfig(config),
+      nftCommand: ["ip", "netns", "exec", lab.ns.server!, "nft"],
+      tableCheckSeconds: 0.2,
+    });
+    await daemon.start();
+    try {
+      assert.ok((await daemon.handle({ op: "ban", jail: "test", address: "192.0.2.77" })).ok);
+      nsNft(lab, ["flush", "ruleset"]);
+      const back = () => {
+        try {
+          return /192\.0\.2\.77/.test(
+            nsNft(lab, ["get", "element", "inet", "rampart_guard", "banned4", "{ 192.0.2.77 }"]),
+          );
+        } catch {
+          return false;
+        }
+      };
+      assert.ok(await waitFor(back, 5000), notices.join("\n"));
+      assert.ok(notices.some((n) => /is gone; restoring it/.test(n)));
+      // Bans after the re-installation go through a fresh nft session.
+      assert.ok((await daemon.handle({ op: "ban", jail: "test", address: "192.0.2.78" })).ok);
+      assert.match(
+        nsNft(lab, ["get", "element", "inet", "rampart_guard", "banned4", "{ 192.0.2.78 }"]),
+        /192\.0\.2\.78/,
+      );
     } finally {
       await daemon.stop();
     }

@@ -34,7 +34,10 @@ describe("guard enforcer on real nftables (network namespaces)", () => {
       ipv6Prefixes: [64],
     };
   });
-  after(() => lab?.destroy());
+  after(() => {
+    enforcer?.close();
+    lab?.destroy();
+  });
 
   it("bans an address with a kernel timeout: its connections fail, another host's do not", async () => {
     await enforcer.install(options, [], now());
@@ -60,6 +63,27 @@ describe("guard enforcer on real nftables (network namespaces)", () => {
     assert.ok(canConnect(lab, "other", lab.ip6.server!));
     await enforcer.apply([], [target(lab.ip6.attacker!)], now());
     assert.ok(await waitFor(() => canConnect(lab, "attacker", lab.ip6.server!), 3000));
+  });
+
+  it("sends small batches through one long-lived nft process, and falls back to nft -f on errors", async () => {
+    const before = { ...enforcer.counters };
+    for (let i = 1; i <= 5; i++)
+      await enforcer.apply([], [], now(), [{ target: target(`192.0.2.${i}`), until: now() + 60 }]);
+    assert.equal(enforcer.counters.session - before.session, 5);
+    // A batch nft refuses (a missing set) fails in the session, then in `nft -f -` with its message.
+    const broken = new NftGuardEnforcer({
+      table: "no_such_table",
+      command: ["ip", "netns", "exec", lab.ns.server!, "nft"],
+    });
+    await assert.rejects(
+      broken.apply([], [], now(), [{ target: target("192.0.2.9"), until: now() + 60 }]),
+      /nft exited with 1/,
+    );
+    assert.equal(broken.counters.spawned, 1);
+    broken.close();
+    // The good session still works afterwards.
+    await enforcer.apply([], [target("192.0.2.1")], now());
+    assert.ok(enforcer.counters.session - before.session >= 6);
   });
 
   it("re-setting a ban replaces its timeout; removing a missing element does not fail the batch", async () => {

@@ -66,10 +66,10 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
     await exited;
   };
   /** Fails logins from `role` until its TCP connections are refused; returns the attempts used. */
-  const attackUntilBanned = async (role: string, server: string): Promise<number> => {
+  const attackUntilBanned = async (role: string, server: string, user?: string): Promise<number> => {
     for (let attempt = 1; attempt <= 8; attempt++) {
       const t0 = Date.now();
-      failLogin(lab, role, server, sshd.port);
+      failLogin(lab, role, server, sshd.port, user);
       if (process.env.RAMPART_LAB_DEBUG) console.log(`failLogin ${role} → ${server}: ${Date.now() - t0} ms`);
       if (await waitFor(() => !canConnect(lab, role, server, sshd.port), 1500)) return attempt;
     }
@@ -79,7 +79,7 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
   };
 
   before(async () => {
-    lab = createLab("rgs", ["server", "attacker", "friend"]);
+    lab = createLab("rgs", ["server", "attacker", "friend", "mallory"]);
     dir = mkdtempSync(join(tmpdir(), "rampart-sshd-lab-"));
     sshd = await startSshdLab(lab, "server", dir);
     config = join(dir, "rampart.yaml");
@@ -164,5 +164,20 @@ describe("sshd → rsyslog → guard → nftables (network namespaces)", { skip 
     assert.equal(canConnect(lab, "attacker", lab.ip4.server!, sshd.port), false);
     assert.equal(canConnect(lab, "attacker", lab.ip6.server!, sshd.port), false);
     assert.ok(canConnect(lab, "friend", lab.ip4.server!, sshd.port));
+  });
+
+  it("bans the sender, never an address injected into the user name (real sshd log lines)", async () => {
+    const friend = lab.ip4.friend!;
+    // sshd logs "Invalid user <name> from <ip>": the name is attacker-controlled text.
+    const user = `x from ${friend} port 22 ssh2`;
+    await attackUntilBanned("mallory", lab.ip4.server!, user);
+    assert.match(
+      readFileSync(sshd.authLog, "utf8"),
+      new RegExp(`Invalid user x from ${friend.replace(/\./g, "\\.")} port 22 ssh2 from`),
+    );
+    assert.ok(canConnect(lab, "friend", lab.ip4.server!, sshd.port), "the injected address was banned");
+    const listed = statusJson().bannedList;
+    assert.ok(listed.includes(lab.ip4.mallory!), listed.join(" "));
+    assert.equal(listed.includes(friend), false);
   });
 });

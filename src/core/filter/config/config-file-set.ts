@@ -14,6 +14,8 @@ export interface ConfigFileSet {
   readonly store: ConfigStore;
   /** Files read, in merge order (a file included twice appears twice, as in fail2ban). */
   readonly files: readonly string[];
+  /** The parse of each file read, in merge order. */
+  readonly inis: readonly IniFile[];
   readonly problems: readonly Problem[];
   readonly warnings: readonly Problem[];
 }
@@ -61,13 +63,15 @@ export class ConfigFileReader {
     const files = fileNames.length === 0 ? [] : this.#getIncludes(fileNames, []);
     const store = new ConfigStore();
     const read: string[] = [];
+    const inis: IniFile[] = [];
     for (const f of files) {
       const ini = this.#parse(f);
       if (!ini) continue;
       read.push(f);
+      inis.push(ini);
       store.merge(ini);
     }
-    return { store, files: read, problems: this.#problems, warnings: this.#warnings };
+    return { store, files: read, inis, problems: this.#problems, warnings: this.#warnings };
   }
 
   // SafeConfigParserWithIncludes._getIncludes + _expandConfFilesWithLocal

@@ -5,6 +5,7 @@ import type { FilterDefinition, FilterFiles, RegexSource } from "./filter-defini
 import { pyBasename, pyDirname, pyJoin, pyParseInt, pyStripExt } from "./py-text.js";
 import { substituteTags, type TagProblem } from "./substitute-tags.js";
 import { OriginTable, splitLines, type TrackedText, untracked } from "./tracked-text.js";
+import { unknownSections } from "./unknown-sections.js";
 
 export interface LoadFilterSpec {
   /** A bare filter name (resolved in filterDir) or a path to a filter file. */
@@ -42,7 +43,11 @@ const VALUE_OPTIONS = new Set([
  * FilterReader read, applyAutoOptions, getOptions, convert) and returns what the client would send
  * the server. Never throws: every problem found is returned.
  */
-export function loadFilterDefinition(spec: LoadFilterSpec, files: FilterFiles): Result<FilterDefinition> {
+export type FilterDefinitionResult =
+  | { readonly ok: true; readonly value: FilterDefinition }
+  | { readonly ok: false; readonly problems: readonly Problem[]; readonly partial?: FilterDefinition };
+
+export function loadFilterDefinition(spec: LoadFilterSpec, files: FilterFiles): FilterDefinitionResult {
   const table = new OriginTable();
   const reader = new ConfigFileReader(files, table);
   const located = locate(spec, files);
@@ -109,7 +114,7 @@ function evaluate(
   mainFile: string,
   set: ConfigFileSet,
   table: OriginTable,
-): Result<FilterDefinition> {
+): FilterDefinitionResult {
   const store = set.store;
   const problems: Problem[] = [...set.problems];
   const mainAt: SourcePosition = { file: mainFile, line: 1, col: 1 };
@@ -222,14 +227,14 @@ function evaluate(
   if (failregex.length === 0 && store.hasSection("Definition")) {
     warnings.push(problem("filter.no-failregex", `Filter "${name}" defines no failregex`, mainAt));
   }
-  if (problems.length > 0) return failed(problems);
+  problems.push(...unknownSections(set.inis));
 
   const pref = text("prefregex");
   const options: Record<string, string> = {};
   for (const [k, v] of final) {
     if (v && !k.startsWith("known/") && !VALUE_OPTIONS.has(k)) options[k] = v.text;
   }
-  return ok({
+  const definition: FilterDefinition = {
     name,
     file: mainFile,
     files: set.files,
@@ -243,7 +248,10 @@ function evaluate(
     usedns: text("usedns")?.text,
     options,
     warnings,
-  });
+  };
+  // With problems, what could be resolved still goes back (`partial`), so that the regex
+  // compiler can add its own problems and the user sees every one at once.
+  return problems.length > 0 ? { ok: false, problems, partial: definition } : ok(definition);
 }
 
 // DefinitionInitConfigReader.getCombOption: a [Definition] option (or "sec/opt") for a tag that is
