@@ -1,5 +1,14 @@
-import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -54,25 +63,95 @@ class TimingEnforcer implements GuardEnforcer {
 }
 
 /** Runs the measurement in a fresh namespace, in a child process inside it (nft spawned directly). */
-export async function benchGuardLatency(samples = 200): Promise<void> {
+export async function benchGuardLatency(samples = 200, fail2banSamples = 30): Promise<void> {
   const lab = createLab("rbgl", ["server"]);
   try {
+    const self = fileURLToPath(import.meta.url);
     const r = spawnSync(
       "ip",
-      [
-        "netns",
-        "exec",
-        lab.ns.server!,
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        "--in-netns",
-        String(samples),
-      ],
-      { stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 },
+      ["netns", "exec", lab.ns.server!, process.execPath, self, "--in-netns", String(samples)],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+        timeout: 120_000,
+      },
     );
     if (r.status !== 0) throw new Error(`latency bench failed (${r.status ?? r.signal})`);
+    if (fail2banSamples > 0) await measureFail2ban(lab.ns.server!, fail2banSamples);
   } finally {
     lab.destroy();
+  }
+}
+
+const quantiles = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+  return `median ${q(0.5).toFixed(1)} ms, p90 ${q(0.9).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${q(1).toFixed(1)} ms`;
+};
+
+/**
+ * Fail2Ban 1.0.2 in the same kind of namespace: its own config dir (a copy of /etc/fail2ban with
+ * Debian's jail.d removed), the same filter regex, backend pyinotify, action nftables-allports.
+ * The kernel is polled with `nft get element` (each poll costs a few ms, so this is an upper
+ * bound by that much).
+ */
+async function measureFail2ban(ns: string, samples: number): Promise<void> {
+  if (!existsSync("/usr/bin/fail2ban-client")) {
+    console.log("  fail2ban: not installed, skipped");
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "rampart-f2b-"));
+  const conf = join(dir, "conf");
+  const log = join(dir, "auth.log");
+  cpSync("/etc/fail2ban", conf, { recursive: true });
+  rmSync(join(conf, "jail.d"), { recursive: true, force: true });
+  mkdirSync(join(conf, "jail.d"));
+  writeFileSync(log, "");
+  copyFileSync(filter, join(conf, "filter.d", "rampart-bench.conf"));
+  writeFileSync(
+    join(conf, "fail2ban.local"),
+    `[Definition]\nloglevel = INFO\nlogtarget = ${dir}/f2b.log\nsocket = ${dir}/f2b.sock\npidfile = ${dir}/f2b.pid\ndbfile = ${dir}/f2b.sqlite3\n`,
+  );
+  writeFileSync(
+    join(conf, "jail.local"),
+    `[DEFAULT]\nbackend = pyinotify\n\n[bench]\nenabled = true\nfilter = rampart-bench\nlogpath = ${log}\nmaxretry = 1\nfindtime = 600\nbantime = 3600\naction = nftables-allports[name=bench]\n`,
+  );
+  const base = ["netns", "exec", ns, "fail2ban-client", "-c", conf, "-s", `${dir}/f2b.sock`];
+  const client = (...args: string[]) =>
+    spawnSync("ip", [...base, ...args], { encoding: "utf8", timeout: 30_000 });
+  const server = spawn("ip", [...base, "-x", "-f", "start"], { stdio: "ignore" });
+  const inKernel = (ip: string) =>
+    spawnSync(
+      "ip",
+      ["netns", "exec", ns, "nft", "get", "element", "inet", "f2b-table", "addr-set-bench", `{ ${ip} }`],
+      {
+        stdio: "ignore",
+      },
+    ).status === 0;
+  const line = (ip: string) => `${new Date().toISOString()} test: auth failure from ${ip} user root\n`;
+  try {
+    const deadline = Date.now() + 20_000;
+    while (client("status", "bench").status !== 0) {
+      if (Date.now() > deadline) throw new Error("fail2ban did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const latencies: number[] = [];
+    for (let i = -1; i < samples; i++) {
+      // The first ban starts the nftables action (table, chain, set): a warm-up, not counted.
+      const ip = `198.19.${(i + 1) >> 8}.${(i + 1) & 255}`;
+      const t0 = performance.now();
+      appendFileSync(log, line(ip));
+      while (!inKernel(ip)) {
+        if (performance.now() - t0 > 15_000) throw new Error(`fail2ban did not ban ${ip} within 15 s`);
+      }
+      if (i >= 0) latencies.push(performance.now() - t0);
+    }
+    console.log(
+      `  fail2ban 1.0.2 beside it (pyinotify, nftables-allports, ${samples} bans): ${quantiles(latencies)}`,
+    );
+  } finally {
+    client("stop");
+    server.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

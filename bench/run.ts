@@ -6,7 +6,9 @@ const benches: Record<string, () => Promise<void>> = {
     (await import("./filter-engine.js")).benchFilterEngine(
       Number(process.env.RAMPART_BENCH_LINES ?? 200_000),
     ),
-  "guard-latency": async () => (await import("./guard-latency.js")).benchGuardLatency(),
+  "guard-latency": async () => {
+    await (await import("./guard-latency-vs-fail2ban.js")).benchGuardLatencyVsFail2ban();
+  },
   "guard-restore": async () => (await import("./guard-restore.js")).benchGuardRestore(),
   "guard-memory": async () => (await import("./guard-memory.js")).benchGuardMemory(),
   "firewall-apply": async () => (await import("./firewall-apply.js")).benchFirewallApply(),

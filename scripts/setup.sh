@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   nftables iproute2 openssh-server openssh-client sshpass rsyslog systemd-journal-remote
   fail2ban sshguard lynis ssh-audit sqlite3 procps psmisc netcat-openbsd curl
-  chromium iputils-ping time util-linux passwd sudo python3 make g++
+  chromium iputils-ping time python3-pyinotify util-linux passwd sudo python3 make g++
 )
 missing=()
 for p in "${packages[@]}"; do

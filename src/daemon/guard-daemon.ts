@@ -1,5 +1,7 @@
 import { ControlServer } from "../adapters/control/control-server.js";
 import { loadLineFilter } from "../adapters/filter/load-line-filter.js";
+import { GuardedMatcher } from "../adapters/matcher/guarded-matcher.js";
+import type { FilterRequest } from "../adapters/matcher/matcher-protocol.js";
 import { type GuardEnforcer, NftGuardEnforcer } from "../adapters/nft/guard-enforcer.js";
 import { FileSource } from "../adapters/sources/file-source.js";
 import {
@@ -12,7 +14,7 @@ import type { LogSource, SourceLine } from "../adapters/sources/log-source.js";
 import { GuardStore } from "../adapters/store/guard-store.js";
 import type { GuardConfig, JailConfig } from "../core/config/guard-section.js";
 import { formatProblem, type Result } from "../core/errors/problem.js";
-import type { LineFilter } from "../core/filter/log-failure.js";
+import type { LineFilter, LogFailure } from "../core/filter/log-failure.js";
 import type { BanTarget } from "../core/guard/ban-target.js";
 import { Detector } from "../core/guard/detector.js";
 import type { GuardDecision } from "../core/guard/guard-decision.js";
@@ -48,7 +50,10 @@ export interface GuardDaemonOptions {
 
 interface JailRuntime {
   config: JailConfig;
-  filter: LineFilter;
+  /** In-process filter: only when a test injects one through `loadFilter`. */
+  filter: LineFilter | undefined;
+  /** The jail's filter in the guarded matcher (the default). */
+  filterIndex: number;
 }
 
 interface SourceRuntime {
@@ -67,6 +72,10 @@ export class GuardDaemon {
   private enforcer: GuardEnforcer;
   private control: ControlServer | undefined;
   private jails = new Map<string, JailRuntime>();
+  /** Runs the filters in a worker thread with a per-line time budget (ReDoS cannot stall us). */
+  private matcher: GuardedMatcher | undefined;
+  /** Batches go through the matcher strictly in arrival order. */
+  private lineChain: Promise<void> = Promise.resolve();
   private sources = new Map<string, SourceRuntime>();
   private readonly actions: ActionRunner;
   private readonly now: () => number;
@@ -76,6 +85,7 @@ export class GuardDaemon {
   private pendingSet = new Map<string, KernelBan>();
   private pendingRemove = new Map<string, BanTarget>();
   private flushScheduled = false;
+  private sweeps = 0;
   /**
    * What the kernel was last given, per target: the end time of its element. Lets a new ban be a
    * single cheap `add`; an entry stays a little past its end because the kernel's own expiry may
@@ -113,6 +123,7 @@ export class GuardDaemon {
       `Guard started: ${this.detector.jailNames().length} jail(s), ${restored.length} active ban(s) restored into table inet ${this.config.nftTable}`,
     );
     this.jails = jails.value;
+    this.matcher = await this.startMatcher(jails.requests);
     this.control = new ControlServer(this.config.socket, (r) => this.handle(r));
     await this.control.listen();
     await this.startSources();
@@ -130,6 +141,8 @@ export class GuardDaemon {
     for (const t of this.timers) clearInterval(t);
     await this.control?.close();
     await Promise.all([...this.sources.values()].map((s) => s.source.stop()));
+    await this.lineChain;
+    await this.matcher?.close();
     await this.flushKernel();
     await this.kernelChain;
     await this.actions.idle();
@@ -164,8 +177,13 @@ export class GuardDaemon {
     const old = this.config;
     this.config = { ...next, database: old.database, socket: old.socket };
     this.options.logger.setLogfile(next.logfile);
+    const matcher = await this.startMatcher(jails.requests);
     const decisions = this.detector.configure(next.jails, next.ignoreip);
+    await this.lineChain;
+    const oldMatcher = this.matcher;
+    this.matcher = matcher;
     this.jails = jails.value;
+    await oldMatcher?.close();
     const tableChanged =
       next.nftTable !== old.nftTable ||
       next.nftPriority !== old.nftPriority ||
@@ -256,26 +274,43 @@ export class GuardDaemon {
 
   private buildJails(
     config: GuardConfig,
-  ): { ok: true; value: Map<string, JailRuntime> } | { ok: false; problems: string[] } {
+  ):
+    | { ok: true; value: Map<string, JailRuntime>; requests: FilterRequest[] }
+    | { ok: false; problems: string[] } {
     const out = new Map<string, JailRuntime>();
+    const requests: FilterRequest[] = [];
     const problems: string[] = [];
     for (const jail of config.jails) {
       if (!jail.enabled) continue;
       const logtype = jail.backend === "journald" ? "journal" : "file";
+      const request: FilterRequest = { spec: jail.filter, filterDir: this.options.filterDir, logtype };
+      // Loaded here too, so that a bad filter is refused before anything changes.
       const loaded = this.options.loadFilter
         ? this.options.loadFilter(jail)
-        : loadLineFilter(jail.filter, {
-            ...(this.options.filterDir ? { filterDir: this.options.filterDir } : {}),
-            logtype,
-          });
+        : loadLineFilter(jail.filter, request);
       if (!loaded.ok) {
         for (const p of loaded.problems)
           problems.push(`Cannot load the filter of jail "${jail.name}": ${formatProblem(p)}`);
         continue;
       }
-      out.set(jail.name, { config: jail, filter: loaded.value });
+      out.set(jail.name, {
+        config: jail,
+        filter: this.options.loadFilter ? loaded.value : undefined,
+        filterIndex: requests.length,
+      });
+      requests.push(request);
     }
-    return problems.length ? { ok: false, problems } : { ok: true, value: out };
+    return problems.length ? { ok: false, problems } : { ok: true, value: out, requests };
+  }
+
+  private async startMatcher(requests: readonly FilterRequest[]): Promise<GuardedMatcher | undefined> {
+    if (this.options.loadFilter || requests.length === 0) return undefined;
+    return GuardedMatcher.start(requests, {
+      onLineAbandoned: (line, text) =>
+        this.options.logger.notice(
+          `Line ${line} (${text.length} characters) exceeded the filters' time budget and was skipped`,
+        ),
+    });
   }
 
   /** One source per file or journal query, shared by every jail that watches it. */
@@ -327,19 +362,59 @@ export class GuardDaemon {
 
   private onLines(jails: readonly string[], batch: readonly SourceLine[]): void {
     if (this.stopped) return;
+    if (!this.matcher) {
+      this.processInline(jails, batch);
+      return;
+    }
+    const run = this.lineChain.then(() => this.processGuarded(jails, batch));
+    this.lineChain = run.catch((error: unknown) =>
+      this.options.logger.notice(`Filter error: ${(error as Error).message}`),
+    );
+  }
+
+  private async processGuarded(jails: readonly string[], batch: readonly SourceLine[]): Promise<void> {
+    const matcher = this.matcher;
+    if (!matcher || this.stopped) return;
+    const now = this.now();
+    const runtimes = jails
+      .map((name) => [name, this.jails.get(name)] as const)
+      .filter(([, j]) => j !== undefined);
+    const result = await matcher.match(
+      {
+        texts: batch.map((l) => l.text),
+        numbers: batch.map((l) => l.line),
+        times: batch.some((l) => l.time !== undefined) ? batch.map((l) => l.time) : undefined,
+        filters: runtimes.map(([, j]) => j!.filterIndex),
+      },
+      now,
+    );
+    this.stats.linesProcessed += batch.length;
+    // Line by line, then jail by jail: the order the failures happened in.
+    const found: [number, number, LogFailure][] = [];
+    result.failures.forEach((failures, k) => {
+      for (const f of failures) found.push([f.line, k, f]);
+    });
+    found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const decisions: GuardDecision[] = [];
+    for (const [, k, failure] of found)
+      decisions.push(...this.detector.observe(runtimes[k]![0], failure, now));
+    this.execute(decisions);
+  }
+
+  private processInline(jails: readonly string[], batch: readonly SourceLine[]): void {
     const now = this.now();
     const decisions: GuardDecision[] = [];
     for (const line of batch) {
       this.stats.linesProcessed++;
       for (const name of jails) {
-        const jail = this.jails.get(name);
-        if (!jail) continue;
-        let failures: ReturnType<LineFilter["processLine"]>;
+        const filter = this.jails.get(name)?.filter;
+        if (!filter) continue;
+        let failures: LogFailure[];
         try {
           failures =
-            line.time !== undefined && jail.filter.processJournalLine
-              ? jail.filter.processJournalLine(line.text, line.time, line.line, now)
-              : jail.filter.processLine(line.text, line.line, now);
+            line.time !== undefined && filter.processJournalLine
+              ? filter.processJournalLine(line.text, line.time, line.line, now)
+              : filter.processLine(line.text, line.line, now);
         } catch (error) {
           this.options.logger.notice(
             `[${name}] Filter error on line ${line.line}: ${(error as Error).message}`,
@@ -465,6 +540,14 @@ export class GuardDaemon {
     const now = this.now();
     const decisions = this.detector.expire(now, sweep);
     this.execute(decisions);
+    if (sweep && ++this.sweeps % 60 === 0) {
+      // Hourly, like fail2ban's dbpurgeage job; ban counts stay for bantime.increment.
+      try {
+        this.store.purgeHistory(now - HISTORY_DAYS * 86400);
+      } catch (error) {
+        this.options.logger.notice(`Cannot purge the ban history: ${(error as Error).message}`);
+      }
+    }
     if (sweep) {
       for (const [target, until] of this.inKernel) {
         if (until !== null && until + KERNEL_EXPIRY_SLACK < now) this.inKernel.delete(target);
@@ -486,6 +569,9 @@ export class GuardDaemon {
     this.detector.restorePendingFailures(this.store.loadPendingFailures(), this.now());
   }
 }
+
+/** Finished bans are kept this long in the history. */
+const HISTORY_DAYS = 90;
 
 /** Seconds an element may outlive its ban in the kernel (timeouts are rounded up to whole seconds). */
 const KERNEL_EXPIRY_SLACK = 2;
