@@ -8,7 +8,7 @@ export async function generateAuthLog(path: string, lines: number, seed = 42): P
   let state = seed >>> 0;
   const random = () => {
     state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    state ^= state >>> 12;
+    state = (state ^ (state >>> 12)) >>> 0;
     return state / 0x100000000;
   };
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

@@ -1,5 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, posix } from "node:path";
 import type { Change } from "../../core/harden/harden-types.js";
 import type { ReloadSpec, SavedFile, TransactionRecord } from "../../core/harden/transaction.js";
@@ -26,12 +37,22 @@ function logLine(tx: TransactionRecord, message: string): void {
 }
 
 /** Saves the original of every file the changes touch, before anything is written. */
-export function snapshotFiles(store: TransactionStore, tx: TransactionRecord, changes: readonly Change[]): void {
+export function snapshotFiles(
+  store: TransactionStore,
+  tx: TransactionRecord,
+  changes: readonly Change[],
+  extraPaths: readonly string[] = [],
+): void {
   const seen = new Set(tx.files.map((f) => f.path));
   let n = tx.files.length;
-  for (const change of changes) {
-    if ((change.kind !== "file" && change.kind !== "symlink") || seen.has(change.path)) continue;
-    seen.add(change.path);
+  const paths = [
+    ...changes.flatMap((c) => (c.kind === "file" || c.kind === "symlink" ? [c.path] : [])),
+    ...extraPaths,
+  ];
+  for (const path of paths) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const change = { path };
     const host = hostPath(tx.root, change.path);
     let saved: SavedFile;
     try {
@@ -95,7 +116,10 @@ export async function executeChanges(
         const [file, ...args] = change.argv;
         const r = await runCommand(file as string, args, { timeoutMs: 30 * 60_000 });
         logLine(tx, `ran ${change.argv.join(" ")}: exit ${r.code}`);
-        if (r.code !== 0) throw new Error(`"${change.argv.join(" ")}" failed (exit ${r.code}): ${r.stderr.trim().split("\n").pop() ?? ""}`);
+        if (r.code !== 0)
+          throw new Error(
+            `"${change.argv.join(" ")}" failed (exit ${r.code}): ${r.stderr.trim().split("\n").pop() ?? ""}`,
+          );
         break;
       }
       case "firewall": {
@@ -132,8 +156,16 @@ export async function validateSshd(tx: TransactionRecord): Promise<string | unde
 }
 
 /** systemctl reload where systemd runs, else SIGHUP to the pid in sshd's PidFile (sshd(8)). */
-export async function reloadSshd(reload: ReloadSpec): Promise<string> {
+export async function reloadSshd(reload: ReloadSpec, socketChanged = false): Promise<string> {
   if (reload.method === "none") return "sshd not reloaded (offline tree)";
+  if (reload.method === "systemd" && socketChanged) {
+    // ssh.socket owns the port (Ubuntu >= 22.10): systemd must re-read the unit and re-listen.
+    for (const args of [["daemon-reload"], ["restart", "ssh.socket"]]) {
+      const r = await runCommand("systemctl", args, { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new Error(`systemctl ${args.join(" ")} failed: ${r.stderr.trim()}`);
+    }
+    return "restarted ssh.socket";
+  }
   if (reload.method === "systemd") {
     const r = await runCommand("systemctl", ["reload", reload.unit], { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`systemctl reload ${reload.unit} failed: ${r.stderr.trim()}`);

@@ -19,6 +19,8 @@ export interface TimerOptions {
   readonly seconds: number;
   /** systemd is PID 1 (sd_booted(3)): use a transient timer, which outlives everything we own. */
   readonly systemd: boolean;
+  /** Passed on to the rollback (e.g. --config FILE, so it reloads the same firewall). */
+  readonly extraArgs?: readonly string[];
 }
 
 /**
@@ -28,7 +30,16 @@ export interface TimerOptions {
  * true) ignores the SSH session's SIGHUP and is reparented to init when we exit.
  */
 export async function armRollbackTimer(options: TimerOptions): Promise<ArmedTimer> {
-  const rollback = ["harden", "rollback", "--transaction", options.id, "--state-dir", options.stateDir, "--if-armed"];
+  const rollback = [
+    "harden",
+    "rollback",
+    "--transaction",
+    options.id,
+    "--state-dir",
+    options.stateDir,
+    "--if-armed",
+    ...(options.extraArgs ?? []),
+  ];
   if (options.systemd) {
     const unit = `rampart-harden-rollback-${options.id.toLowerCase()}`;
     const r = await runCommand(
@@ -61,7 +72,9 @@ export async function armRollbackTimer(options: TimerOptions): Promise<ArmedTime
 export async function disarmRollbackTimer(timer: ArmedTimer | undefined, id: string): Promise<void> {
   if (!timer) return;
   if (timer.kind === "systemd" && timer.unit) {
-    await runCommand("systemctl", ["stop", `${timer.unit}.timer`], { timeoutMs: 30_000 }).catch(() => undefined);
+    await runCommand("systemctl", ["stop", `${timer.unit}.timer`], { timeoutMs: 30_000 }).catch(
+      () => undefined,
+    );
     return;
   }
   if (timer.pid !== undefined && timer.pid !== process.pid) {

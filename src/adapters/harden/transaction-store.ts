@@ -18,7 +18,9 @@ export class TransactionStore {
   }
 
   save(record: TransactionRecord): void {
-    writeFileAtomic(join(this.dir(record.id), "transaction.json"), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    writeFileAtomic(join(this.dir(record.id), "transaction.json"), `${JSON.stringify(record, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
 
   read(id: string): TransactionRecord {
@@ -27,7 +29,8 @@ export class TransactionStore {
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`No harden transaction "${id}" in ${this.stateDir}`);
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        throw new Error(`No harden transaction "${id}" in ${this.stateDir}`);
       throw error;
     }
     return parseTransaction(text, file);
@@ -69,7 +72,7 @@ export class TransactionStore {
         let alive = false;
         try {
           process.kill(owner, 0);
-          alive = owner !== process.pid || true;
+          alive = true;
         } catch {}
         if (alive) throw new Error(`Another "rampart harden" (pid ${owner}) is running (lock ${path})`);
         unlinkSync(path);

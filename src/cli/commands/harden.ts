@@ -11,10 +11,10 @@ import {
   snapshotFiles,
   validateSshd,
 } from "../../adapters/harden/harden-executor.js";
-import { renderGuardUnit } from "../../core/guard/guard-unit.js";
 import { armRollbackTimer, disarmRollbackTimer, RAMPART_BIN } from "../../adapters/harden/rollback-timer.js";
 import { TransactionStore } from "../../adapters/harden/transaction-store.js";
 import { FirewallStore, loadSets } from "../../adapters/nft/firewall-store.js";
+import { runCommand } from "../../adapters/process/run-command.js";
 import { gatherHostFacts } from "../../adapters/system/gather-host-facts.js";
 import { readProcesses } from "../../adapters/system/live-probes.js";
 import { RootedFs } from "../../adapters/system/rooted-fs.js";
@@ -25,10 +25,12 @@ import { parseFirewallSection } from "../../core/config/firewall-section.js";
 import { HARDEN_DEFAULTS, type HardenSection, parseHardenSection } from "../../core/config/harden-section.js";
 import { formatProblem } from "../../core/errors/problem.js";
 import { ExitCode } from "../../core/errors/rampart-error.js";
+import { renderGuardUnit } from "../../core/guard/guard-unit.js";
 import type { Change, HardenDesired, HardenPlan } from "../../core/harden/harden-types.js";
 import { type HardenTree, planHarden } from "../../core/harden/plan-harden.js";
 import { MAIN_FILE } from "../../core/harden/sshd-edits.js";
 import { newTransactionId, type ReloadSpec, type TransactionRecord } from "../../core/harden/transaction.js";
+import { unifiedDiff } from "../../core/harden/unified-diff.js";
 import { readSshdConfig } from "../../core/sshd/read-sshd-config.js";
 import { firstDirective } from "../../core/sshd/sshd-config.js";
 import type { CliIo } from "../cli-io.js";
@@ -119,8 +121,13 @@ function loadConfig(values: Values, io: CliIo): Loaded {
   const { data, context } = parseYamlWithPositions(readFileSync(configPath, "utf8"), configPath);
   const section = parseHardenSection(data, context);
   const fw = parseFirewallSection(data, context);
-  const mine = context.problems.filter((p) => p.code.startsWith("config.harden") || /"harden/.test(p.message) || p.code.startsWith("yaml"));
-  if (mine.length > 0) throw new UsageError(`Invalid config "${configPath}":\n${mine.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
+  const mine = context.problems.filter(
+    (p) => p.code.startsWith("config.harden") || /"harden/.test(p.message) || p.code.startsWith("yaml"),
+  );
+  if (mine.length > 0)
+    throw new UsageError(
+      `Invalid config "${configPath}":\n${mine.map((p) => `  ${formatProblem(p)}`).join("\n")}`,
+    );
   return { section, configPath, firewallStateDir: fw.stateDir, configGiven: given };
 }
 
@@ -129,6 +136,35 @@ function portValue(text: string | undefined, flag: string): number | undefined {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535)
     throw new UsageError(`--${flag} "${text}" is not a port number (1-65535)`);
   return Number(text);
+}
+
+/** One line from the terminal without echo (raw mode), for passwords. */
+async function askHidden(io: CliIo, prompt: string): Promise<string> {
+  const stdin = io.stdin as typeof io.stdin & { setRawMode?: (on: boolean) => void };
+  io.stderr.write(prompt);
+  stdin.setRawMode?.(true);
+  // 'data' listeners, not for-await: leaving a for-await loop would destroy stdin for the next question.
+  return new Promise<string>((resolvePromise, reject) => {
+    let line = "";
+    const done = (error?: Error) => {
+      stdin.off("data", onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      io.stderr.write("\n");
+      if (error) reject(error);
+      else resolvePromise(line);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString()) {
+        if (ch === "\r" || ch === "\n") return done();
+        if (ch === "\u0003") return done(new UsageError("Interrupted; nothing changed"));
+        if (ch === "\u007f") line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    stdin.on("data", onData);
+    stdin.resume();
+  });
 }
 
 async function readStdin(io: CliIo): Promise<string> {
@@ -148,7 +184,11 @@ async function desiredFrom(values: Values, loaded: Loaded, io: CliIo): Promise<H
       const base = values["admin-key"] !== undefined ? io.cwd : resolve(loaded.configPath, "..");
       const path = resolve(base, keySpec);
       try {
-        adminKey = readFileSync(path, "utf8").trim().split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"))[0] ?? "";
+        adminKey =
+          readFileSync(path, "utf8")
+            .trim()
+            .split("\n")
+            .filter((l) => l.trim() !== "" && !l.startsWith("#"))[0] ?? "";
       } catch (error) {
         throw new UsageError(`Cannot read the admin key "${path}": ${(error as Error).message}`);
       }
@@ -156,9 +196,19 @@ async function desiredFrom(values: Values, loaded: Loaded, io: CliIo): Promise<H
   }
   let rootPasswordHash: string | undefined;
   if (values["root-password"]) {
-    if ((io.stdin as { isTTY?: boolean }).isTTY === true)
-      throw new UsageError("--root-password reads a crypt(5) hash on stdin: mkpasswd -m yescrypt | rampart harden --root-password");
-    rootPasswordHash = (await readStdin(io)).trim();
+    if ((io.stdin as { isTTY?: boolean }).isTTY === true) {
+      const first = await askHidden(io, "New root password: ");
+      const second = await askHidden(io, "Again: ");
+      if (first !== second) throw new UsageError("The two passwords differ; nothing changed");
+      if (first.length < 12) throw new UsageError("Use a root password of at least 12 characters");
+      // openssl passwd -6: SHA-512 crypt, read from stdin so it never shows in the process list.
+      const r = await runCommand("openssl", ["passwd", "-6", "-stdin"], {
+        input: `${first}\n`,
+        timeoutMs: 10_000,
+      });
+      if (r.code !== 0) throw new UsageError(`openssl passwd failed: ${r.stderr.trim()}`);
+      rootPasswordHash = r.stdout.trim();
+    } else rootPasswordHash = (await readStdin(io)).trim();
   }
   const sshPort = portValue(values["ssh-port"], "ssh-port") ?? s.sshPort;
   const ftpPort = portValue(values["ftp-port"], "ftp-port") ?? s.ftpPort;
@@ -200,7 +250,8 @@ function treeOf(root: string): HardenTree {
 function readListening(): ListeningSocket[] {
   const owner = new Map<string, string>();
   try {
-    for (const p of readProcesses()) for (const inode of p.socketInodes) owner.set(inode, `${p.name}[${p.pid}]`);
+    for (const p of readProcesses())
+      for (const inode of p.socketInodes) owner.set(inode, `${p.name}[${p.pid}]`);
   } catch {}
   const out: ListeningSocket[] = [];
   for (const [file, version] of [
@@ -221,7 +272,11 @@ function readListening(): ListeningSocket[] {
   return out;
 }
 
-async function makePlan(values: Values, loaded: Loaded, io: CliIo): Promise<{ plan: HardenPlan; root: string }> {
+async function makePlan(
+  values: Values,
+  loaded: Loaded,
+  io: CliIo,
+): Promise<{ plan: HardenPlan; root: string }> {
   const root = values.root === undefined ? "/" : resolve(io.cwd, values.root);
   if (values.root !== undefined && !existsSync(root)) throw new UsageError(`--root "${root}" does not exist`);
   const live = root === "/";
@@ -230,21 +285,31 @@ async function makePlan(values: Values, loaded: Loaded, io: CliIo): Promise<{ pl
   let desired = await desiredFrom(values, loaded, io);
   const tree = treeOf(root);
   if (values.all && desired.sshPort === undefined) {
-    const ports = facts.sshSocket?.ports.length ? facts.sshSocket.ports : (() => {
-      const c = readSshdConfig(tree, MAIN_FILE);
-      const p = c.global.filter((d) => d.keyword === "port").map((d) => Number(d.args[0]));
-      return p.length ? p : [22];
-    })();
+    const ports = facts.sshSocket?.ports.length
+      ? facts.sshSocket.ports
+      : (() => {
+          const c = readSshdConfig(tree, MAIN_FILE);
+          const p = c.global.filter((d) => d.keyword === "port").map((d) => Number(d.args[0]));
+          return p.length ? p : [22];
+        })();
     if (ports.includes(22)) desired = { ...desired, sshPort: 2222 };
   }
-  let firewall: { state: import("../../core/firewall/firewall-rule.js").FirewallState; sets: ReadonlyMap<string, import("../../core/firewall/set-file.js").AddressSet> } | undefined;
+  let firewall:
+    | {
+        state: import("../../core/firewall/firewall-rule.js").FirewallState;
+        sets: ReadonlyMap<string, import("../../core/firewall/set-file.js").AddressSet>;
+      }
+    | undefined;
   const fwDir = live ? loaded.firewallStateDir : hostPath(root, loaded.firewallStateDir);
   const store = new FirewallStore(fwDir);
   if (existsSync(store.rulesPath)) {
     try {
       firewall = { state: store.readState(), sets: new Map() };
       if (live && loaded.configGiven) {
-        const { data, context } = parseYamlWithPositions(readFileSync(loaded.configPath, "utf8"), loaded.configPath);
+        const { data, context } = parseYamlWithPositions(
+          readFileSync(loaded.configPath, "utf8"),
+          loaded.configPath,
+        );
         const sets = loadSets(parseFirewallSection(data, context), store).sets;
         firewall = { state: firewall.state, sets };
       }
@@ -294,21 +359,46 @@ function indent(diff: string): string {
   return diff === "" ? "" : `${diff.replace(/\n$/, "").replace(/^/gm, "       ")}\n`;
 }
 
-function printPlan(plan: HardenPlan, io: CliIo, json: boolean): void {
+// Password hashes never go to a terminal, a log or a JSON consumer: only whether one changed.
+const SHADOW_FILES = new Set(["/etc/shadow", "/etc/gshadow"]);
+function redactHashes(text: string): string {
+  return text.replace(/^([+\- ]?[^:\n]*:)(\$[^:\n]*)/gm, "$1<hash>");
+}
+
+function redact(c: Change): Change {
+  if (c.kind !== "file" || !SHADOW_FILES.has(c.path)) return c;
+  const before = c.before === undefined ? undefined : redactHashes(c.before);
+  const after = redactHashes(c.after);
+  const diff = unifiedDiff(c.path, before, after);
+  return {
+    ...c,
+    ...(before !== undefined ? { before } : {}),
+    after,
+    diff: diff === "" ? "(a password hash changes)\n" : diff,
+  };
+}
+
+function printPlan(fullPlan: HardenPlan, io: CliIo, json: boolean): void {
+  const plan = {
+    ...fullPlan,
+    changes: fullPlan.changes.map(redact),
+    onConfirm: fullPlan.onConfirm.map(redact),
+  };
   if (json) {
     io.stdout.write(
       `${JSON.stringify({ changes: plan.changes, onConfirm: plan.onConfirm, refusals: plan.refusals.map(formatProblem), notes: plan.notes, sshPorts: plan.sshPorts }, null, 2)}\n`,
     );
     return;
   }
-  if (plan.changes.length === 0) io.stdout.write("Nothing to change: this host already has everything asked for.\n");
+  if (plan.changes.length === 0)
+    io.stdout.write("Nothing to change: this host already has everything asked for.\n");
   else io.stdout.write(`Plan (${plan.changes.length} change${plan.changes.length === 1 ? "" : "s"}):\n`);
   plan.changes.forEach((c, i) => {
     io.stdout.write(`${String(i + 1).padStart(3)}. ${describe(c)}\n`);
     if (c.kind === "file") io.stdout.write(indent(c.diff));
   });
   if (plan.onConfirm.length > 0) {
-    io.stdout.write("On \"rampart harden confirm\":\n");
+    io.stdout.write('On "rampart harden confirm":\n');
     for (const c of plan.onConfirm) {
       io.stdout.write(`     ${describe(c)}\n`);
       if (c.kind === "file") io.stdout.write(indent(c.diff));
@@ -321,7 +411,8 @@ function reloadSpecFor(root: string, section: HardenSection): ReloadSpec {
   const config = readSshdConfig(treeOf(root), MAIN_FILE);
   const pidFile = firstDirective(config, "pidfile")?.args[0] ?? "/run/sshd.pid";
   const systemd = existsSync("/run/systemd/system");
-  const method = root !== "/" ? "none" : section.reload === "auto" ? (systemd ? "systemd" : "signal") : section.reload;
+  const method =
+    root !== "/" ? "none" : section.reload === "auto" ? (systemd ? "systemd" : "signal") : section.reload;
   return { method, sshd: section.sshd, pidFile, unit: "ssh" };
 }
 
@@ -334,11 +425,23 @@ function services(io: CliIo, loaded: Loaded): HardenServices {
   };
 }
 
+const SOCKET_DIR = "/etc/systemd/system/ssh.socket";
+
+function socketTouched(changes: readonly Change[]): boolean {
+  return changes.some((c) => c.kind === "file" && c.path.startsWith(SOCKET_DIR));
+}
+
 function touchesSshd(paths: readonly string[]): boolean {
   return paths.some((p) => p.startsWith("/etc/ssh/") || p.startsWith("/etc/systemd/system/ssh.socket"));
 }
 
-async function apply(values: Values, loaded: Loaded, io: CliIo, plan: HardenPlan, root: string): Promise<number> {
+async function apply(
+  values: Values,
+  loaded: Loaded,
+  io: CliIo,
+  plan: HardenPlan,
+  root: string,
+): Promise<number> {
   const stateDir = resolve(io.cwd, values["state-dir"] ?? loaded.section.stateDir);
   const timeoutText = values["confirm-timeout"];
   if (timeoutText !== undefined && (!/^\d+$/.test(timeoutText) || Number(timeoutText) < 1))
@@ -349,7 +452,9 @@ async function apply(values: Values, loaded: Loaded, io: CliIo, plan: HardenPlan
   try {
     const previous = store.latest();
     if (previous?.state === "armed" || previous?.state === "applying")
-      throw new UsageError(`Transaction ${previous.id} is not confirmed yet: "rampart harden confirm" or "rampart harden rollback" first`);
+      throw new UsageError(
+        `Transaction ${previous.id} is not confirmed yet: "rampart harden confirm" or "rampart harden rollback" first`,
+      );
     const now = new Date();
     const tx: TransactionRecord = {
       version: 1,
@@ -366,12 +471,22 @@ async function apply(values: Values, loaded: Loaded, io: CliIo, plan: HardenPlan
       createdUsers: plan.createdUsers,
       onConfirm: plan.onConfirm,
       reload: reloadSpecFor(root, loaded.section),
+      ...(root === "/" && [...plan.changes, ...plan.onConfirm].some((c) => c.kind === "firewall")
+        ? { firewall: true }
+        : {}),
       log: [],
     };
     store.create(tx);
-    snapshotFiles(store, tx, [...plan.changes, ...plan.onConfirm]);
+    const firewallRules = `${loaded.firewallStateDir.replace(/\/$/, "")}/firewall/rules.json`;
+    snapshotFiles(store, tx, [...plan.changes, ...plan.onConfirm], tx.firewall ? [firewallRules] : []);
     // Armed before the first change: whatever happens next, the old state comes back by itself.
-    tx.timer = await armRollbackTimer({ id: tx.id, stateDir, seconds: timeout, systemd: tx.reload.method === "systemd" });
+    tx.timer = await armRollbackTimer({
+      id: tx.id,
+      stateDir,
+      seconds: timeout,
+      systemd: tx.reload.method === "systemd",
+      extraArgs: loaded.configGiven ? ["--config", loaded.configPath] : [],
+    });
     store.save(tx);
     const sshdTouched = touchesSshd(plan.changes.flatMap((c) => (c.kind === "file" ? [c.path] : [])));
     try {
@@ -379,12 +494,14 @@ async function apply(values: Values, loaded: Loaded, io: CliIo, plan: HardenPlan
       if (sshdTouched) {
         const bad = await validateSshd(tx);
         if (bad) throw new Error(bad);
-        const said = await reloadSshd(tx.reload);
+        // From here on the running sshd uses the new files, so a rollback must reload it too.
+        tx.reloaded = true;
+        const said = await reloadSshd(tx.reload, socketTouched(plan.changes));
         tx.log.push({ at: new Date().toISOString(), message: said });
       }
     } catch (error) {
       io.stderr.write(`rampart harden: ${(error as Error).message}\nRolling back transaction ${tx.id}\n`);
-      await rollbackTx(store, tx, io);
+      await rollbackTx(store, tx, io, loaded);
       return ExitCode.failure;
     }
     tx.state = "armed";
@@ -398,19 +515,43 @@ async function apply(values: Values, loaded: Loaded, io: CliIo, plan: HardenPlan
   }
 }
 
-async function rollbackTx(store: TransactionStore, tx: TransactionRecord, io: CliIo): Promise<void> {
+async function rollbackTx(
+  store: TransactionStore,
+  tx: TransactionRecord,
+  io: CliIo,
+  loaded: Loaded,
+): Promise<void> {
   restoreFiles(store, tx);
-  if (touchesSshd(tx.files.map((f) => f.path)) && tx.reload.method !== "none") {
+  if (tx.firewall) {
+    // rules.json is back as it was; load it (the firewall's own lockout check still applies).
+    const code = await services(io, loaded).firewall(["reload"]);
+    tx.log.push({ at: new Date().toISOString(), message: `rampart firewall reload: exit ${code}` });
+  }
+  // Not reloaded yet means the running sshd still has the old settings: leave it alone. Else
+  // check the restored files first — a reload with a broken config would stop sshd for good.
+  const bad = tx.reloaded ? await validateSshd(tx) : undefined;
+  if (bad) io.stderr.write(`rampart harden: NOT reloading sshd after the rollback: ${bad}\n`);
+  else if (tx.reloaded && touchesSshd(tx.files.map((f) => f.path)) && tx.reload.method !== "none") {
     try {
-      tx.log.push({ at: new Date().toISOString(), message: await reloadSshd(tx.reload) });
+      tx.log.push({
+        at: new Date().toISOString(),
+        message: await reloadSshd(
+          tx.reload,
+          tx.files.some((f) => f.path.startsWith(SOCKET_DIR)),
+        ),
+      });
     } catch (error) {
-      io.stderr.write(`rampart harden: reloading sshd after the rollback failed: ${(error as Error).message}\n`);
+      io.stderr.write(
+        `rampart harden: reloading sshd after the rollback failed: ${(error as Error).message}\n`,
+      );
     }
   }
   tx.state = "rolled-back";
   store.save(tx);
   await disarmRollbackTimer(tx.timer, tx.id);
-  io.stdout.write(`Rolled back transaction ${tx.id}${tx.createdUsers.length ? ` (removed user ${tx.createdUsers.join(", ")})` : ""}.\n`);
+  io.stdout.write(
+    `Rolled back transaction ${tx.id}${tx.createdUsers.length ? ` (removed user ${tx.createdUsers.join(", ")})` : ""}.\n`,
+  );
 }
 
 async function rollbackCommand(values: Values, loaded: Loaded, io: CliIo): Promise<number> {
@@ -418,7 +559,8 @@ async function rollbackCommand(values: Values, loaded: Loaded, io: CliIo): Promi
   const store = new TransactionStore(stateDir);
   if (values.after !== undefined) {
     const seconds = Number(values.after);
-    if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--after "${values.after}" is not seconds`);
+    if (!Number.isFinite(seconds) || seconds < 0)
+      throw new UsageError(`--after "${values.after}" is not seconds`);
     await new Promise((r) => setTimeout(r, seconds * 1000));
   }
   const unlock = store.lock();
@@ -430,7 +572,7 @@ async function rollbackCommand(values: Values, loaded: Loaded, io: CliIo): Promi
       io.stdout.write(`Transaction ${tx.id} is already rolled back.\n`);
       return ExitCode.ok;
     }
-    await rollbackTx(store, tx, io);
+    await rollbackTx(store, tx, io, loaded);
     return ExitCode.ok;
   } finally {
     unlock();
@@ -456,15 +598,25 @@ async function confirmCommand(values: Values, loaded: Loaded, io: CliIo): Promis
     if (touchesSshd(tx.onConfirm.flatMap((c) => (c.kind === "file" ? [c.path] : [])))) {
       const bad = await validateSshd(tx);
       if (bad) {
-        io.stderr.write(`rampart harden: ${bad}\n`);
+        // Put the confirm-time files back as they were during the trial; the timer still runs.
+        const undo = tx.onConfirm.flatMap((c) =>
+          c.kind === "file" && c.before !== undefined ? [{ ...c, after: c.before, before: c.after }] : [],
+        );
+        await executeChanges(store, tx, undo, services(io, loaded));
+        io.stderr.write(`rampart harden: ${bad}\nNot confirmed; the change is still on trial.\n`);
         return ExitCode.failure;
       }
-      tx.log.push({ at: new Date().toISOString(), message: await reloadSshd(tx.reload) });
+      tx.log.push({
+        at: new Date().toISOString(),
+        message: await reloadSshd(tx.reload, socketTouched(tx.onConfirm)),
+      });
     }
     tx.state = "confirmed";
     store.save(tx);
     await disarmRollbackTimer(tx.timer, tx.id);
-    io.stdout.write(`Confirmed transaction ${tx.id}${tx.onConfirm.length ? "; the old SSH port is closed" : ""}.\n`);
+    io.stdout.write(
+      `Confirmed transaction ${tx.id}${tx.onConfirm.length ? "; the old SSH port is closed" : ""}.\n`,
+    );
     return ExitCode.ok;
   } finally {
     unlock();
@@ -487,7 +639,10 @@ export async function hardenCommand(argv: readonly string[], io: CliIo): Promise
   try {
     const loaded = loadConfig(values, io);
     const [verb, ...extra] = positionals;
-    if (extra.length > 0 || (verb !== undefined && verb !== "confirm" && verb !== "rollback" && verb !== "plan"))
+    if (
+      extra.length > 0 ||
+      (verb !== undefined && verb !== "confirm" && verb !== "rollback" && verb !== "plan")
+    )
       throw new UsageError(`Unexpected argument "${extra[0] ?? verb}"`);
     if (verb === "confirm") return await confirmCommand(values, loaded, io);
     if (verb === "rollback") return await rollbackCommand(values, loaded, io);

@@ -67,7 +67,11 @@ export function parseHardenSection(data: unknown, ctx: ConfigContext): HardenSec
     const v = section[key];
     if (v === undefined) return undefined;
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) {
-      ctx.report("config.harden.port", `Expected a port number (1-65535) at "harden.${key}", got ${JSON.stringify(v)}`, ["harden", key]);
+      ctx.report(
+        "config.harden.port",
+        `Expected a port number (1-65535) at "harden.${key}", got ${JSON.stringify(v)}`,
+        ["harden", key],
+      );
       return undefined;
     }
     return v;
@@ -76,7 +80,10 @@ export function parseHardenSection(data: unknown, ctx: ConfigContext): HardenSec
     const v = section[key];
     if (v === undefined) return fallback;
     if (typeof v !== "boolean") {
-      ctx.report("config.type", `Expected true or false at "harden.${key}", got ${JSON.stringify(v)}`, ["harden", key]);
+      ctx.report("config.type", `Expected true or false at "harden.${key}", got ${JSON.stringify(v)}`, [
+        "harden",
+        key,
+      ]);
       return fallback;
     }
     return v;
@@ -85,7 +92,10 @@ export function parseHardenSection(data: unknown, ctx: ConfigContext): HardenSec
     const v = section[key];
     if (v === undefined) return undefined;
     if (typeof v !== "string" || v.trim() === "" || v.includes("\0")) {
-      ctx.report("config.type", `Expected a non-empty string at "harden.${key}", got ${JSON.stringify(v)}`, ["harden", key]);
+      ctx.report("config.type", `Expected a non-empty string at "harden.${key}", got ${JSON.stringify(v)}`, [
+        "harden",
+        key,
+      ]);
       return undefined;
     }
     return v;
@@ -105,20 +115,38 @@ export function parseHardenSection(data: unknown, ctx: ConfigContext): HardenSec
   out.guard = bool("guard", false);
   const tries = section.max_auth_tries;
   if (tries !== undefined) {
-    if (typeof tries === "number" && Number.isInteger(tries) && tries >= 1 && tries <= 100) out.maxAuthTries = tries;
-    else ctx.report("config.harden.max-auth-tries", `Expected a number 1-100 at "harden.max_auth_tries", got ${JSON.stringify(tries)}`, ["harden", "max_auth_tries"]);
+    if (typeof tries === "number" && Number.isInteger(tries) && tries >= 1 && tries <= 100)
+      out.maxAuthTries = tries;
+    else
+      ctx.report(
+        "config.harden.max-auth-tries",
+        `Expected a number 1-100 at "harden.max_auth_tries", got ${JSON.stringify(tries)}`,
+        ["harden", "max_auth_tries"],
+      );
   }
   const timeout = section.confirm_timeout;
   if (timeout !== undefined) {
-    if (typeof timeout === "number" && Number.isInteger(timeout) && timeout >= 1 && timeout <= 86_400) out.confirmTimeout = timeout;
-    else ctx.report("config.harden.confirm-timeout", `Expected seconds (1-86400) at "harden.confirm_timeout", got ${JSON.stringify(timeout)}`, ["harden", "confirm_timeout"]);
+    if (typeof timeout === "number" && Number.isInteger(timeout) && timeout >= 1 && timeout <= 86_400)
+      out.confirmTimeout = timeout;
+    else
+      ctx.report(
+        "config.harden.confirm-timeout",
+        `Expected seconds (1-86400) at "harden.confirm_timeout", got ${JSON.stringify(timeout)}`,
+        ["harden", "confirm_timeout"],
+      );
   }
   out.stateDir = text("state_dir") ?? out.stateDir;
   out.sshd = text("sshd") ?? out.sshd;
   const reload = section.reload;
   if (reload !== undefined) {
-    if (reload === "auto" || reload === "systemd" || reload === "signal" || reload === "none") out.reload = reload;
-    else ctx.report("config.harden.reload", `Expected auto, systemd, signal or none at "harden.reload", got ${JSON.stringify(reload)}`, ["harden", "reload"]);
+    if (reload === "auto" || reload === "systemd" || reload === "signal" || reload === "none")
+      out.reload = reload;
+    else
+      ctx.report(
+        "config.harden.reload",
+        `Expected auto, systemd, signal or none at "harden.reload", got ${JSON.stringify(reload)}`,
+        ["harden", "reload"],
+      );
   }
   return out;
 }

@@ -6,8 +6,8 @@ import { applyCommand } from "../firewall/apply-command.js";
 import { parseFirewallCommand } from "../firewall/firewall-command.js";
 import { type FirewallState, INITIAL_STATE } from "../firewall/firewall-rule.js";
 import { parseFirewallState, serializeFirewallState } from "../firewall/firewall-state.js";
-import { parseServices } from "../firewall/services-file.js";
 import { evaluatePacket } from "../firewall/packet-evaluator.js";
+import { parseServices } from "../firewall/services-file.js";
 import type { AddressSet } from "../firewall/set-file.js";
 import { parseIp } from "../ip/ip-address.js";
 import { matchGlobSegment } from "../sshd/glob-pattern.js";
@@ -57,7 +57,10 @@ class Builder {
   readonly notes: string[] = [];
   readonly createdUsers: string[] = [];
   /** Pending text per path, so several steps can edit one file (passwd, group...). */
-  readonly texts = new Map<string, { before: string | undefined; after: string; reason: string[]; mode?: number; owner?: FileOwner }>();
+  readonly texts = new Map<
+    string,
+    { before: string | undefined; after: string; reason: string[]; mode?: number; owner?: FileOwner }
+  >();
 
   constructor(readonly tree: HardenTree) {}
 
@@ -86,7 +89,10 @@ class Builder {
   }
 }
 
-function fileChange(path: string, e: { before: string | undefined; after: string; reason: string[]; mode?: number; owner?: FileOwner }): Change {
+function fileChange(
+  path: string,
+  e: { before: string | undefined; after: string; reason: string[]; mode?: number; owner?: FileOwner },
+): Change {
   return {
     kind: "file",
     path,
@@ -119,7 +125,11 @@ function userPatternMatches(pattern: string, user: string): boolean {
   return matchGlobSegment(name, user);
 }
 
-function groupsOf(db: { groups: readonly { name: string; gid: number; members: readonly string[] }[] }, user: string, gid: number): string[] {
+function groupsOf(
+  db: { groups: readonly { name: string; gid: number; members: readonly string[] }[] },
+  user: string,
+  gid: number,
+): string[] {
   return db.groups.filter((g) => g.members.includes(user) || g.gid === gid).map((g) => g.name);
 }
 
@@ -132,14 +142,18 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
   const b = new Builder(tree);
   const config = readSshdConfig(tree, MAIN_FILE);
   const hasSshd = tree.readFile(MAIN_FILE) !== undefined;
-  const portsBefore = input.facts.sshSocket?.ports.length ? [...input.facts.sshSocket.ports] : configuredPorts(config);
+  const portsBefore = input.facts.sshSocket?.ports.length
+    ? [...input.facts.sshSocket.ports]
+    : configuredPorts(config);
   const servicesText = tree.readFile("/etc/services");
 
   // ---- sshd settings: only those that differ from what sshd would use now.
   const settings = new Map<string, readonly string[]>();
   const want = (keyword: string, value: string) => {
     const matchUndo = config.matchBlocks.some((bl) =>
-      bl.directives.some((d) => d.keyword === keyword && d.args.join(" ").toLowerCase() !== value.toLowerCase()),
+      bl.directives.some(
+        (d) => d.keyword === keyword && d.args.join(" ").toLowerCase() !== value.toLowerCase(),
+      ),
     );
     if (effective(config, keyword) !== value.toLowerCase() || matchUndo) settings.set(keyword, [value]);
   };
@@ -151,7 +165,9 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
   }
   if (desired.maxAuthTries !== undefined) {
     const now = Number(effective(config, "maxauthtries"));
-    const looser = config.matchBlocks.some((bl) => bl.directives.some((d) => d.keyword === "maxauthtries" && Number(d.args[0]) > desired.maxAuthTries!));
+    const looser = config.matchBlocks.some((bl) =>
+      bl.directives.some((d) => d.keyword === "maxauthtries" && Number(d.args[0]) > desired.maxAuthTries!),
+    );
     if (now > desired.maxAuthTries || looser) settings.set("maxauthtries", [String(desired.maxAuthTries)]);
   }
   const newPort = desired.sshPort;
@@ -163,7 +179,10 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
     } else {
       const others = servicesOn(servicesText, newPort).filter((n) => n !== "ssh");
       if (others.length > 0)
-        b.refuse("harden.port-service", `Port ${newPort}/tcp belongs to "${others.join('", "')}" in /etc/services; pick a port no service claims`);
+        b.refuse(
+          "harden.port-service",
+          `Port ${newPort}/tcp belongs to "${others.join('", "')}" in /etc/services; pick a port no service claims`,
+        );
       const busy = (input.listening ?? []).filter((s) => s.port === newPort && !/sshd/.test(s.process ?? ""));
       if (busy.length > 0)
         b.refuse(
@@ -171,7 +190,8 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
           `Port ${newPort}/tcp is already in use by ${busy.map((s) => `${s.process ?? "an unknown process"} on ${s.address}`).join(", ")}`,
         );
     }
-    if (!socketOwnsPorts) settings.set("port", [String(newPort), ...portsBefore.filter((p) => p !== newPort).map(String)]);
+    if (!socketOwnsPorts)
+      settings.set("port", [String(newPort), ...portsBefore.filter((p) => p !== newPort).map(String)]);
   }
 
   let sshdFinal: SshdConfig = config;
@@ -184,7 +204,13 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
       const confirmTree: HardenTree = { ...tree, readFile: (p) => edits.files.get(p) ?? tree.readFile(p) };
       const fin = planSshdEdits(confirmTree, new Map([["port", [String(newPort)]]]));
       for (const [path, text] of fin.files)
-        b.onConfirm.push(fileChange(path, { before: edits.files.get(path) ?? tree.readFile(path), after: text, reason: ["close the old SSH port"] }));
+        b.onConfirm.push(
+          fileChange(path, {
+            before: edits.files.get(path) ?? tree.readFile(path),
+            after: text,
+            reason: ["close the old SSH port"],
+          }),
+        );
       sshdFinal = fin.candidate;
     }
   } else if (settings.size > 0 && !hasSshd) {
@@ -193,14 +219,19 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
   if (portChanges && socketOwnsPorts && newPort !== undefined) {
     // Ubuntu's ssh.socket owns the port: ListenStream= empties the list, then ours (systemd.socket(5)).
     const path = "/etc/systemd/system/ssh.socket.d/rampart-port.conf";
-    const render = (ports: number[]) => `# Written by rampart harden\n[Socket]\nListenStream=\n${ports.map((p) => `ListenStream=${p}`).join("\n")}\n`;
+    const render = (ports: number[]) =>
+      `# Written by rampart harden\n[Socket]\nListenStream=\n${ports.map((p) => `ListenStream=${p}`).join("\n")}\n`;
     const during = [newPort, ...portsBefore.filter((p) => p !== newPort)];
     b.edit(path, render(during), "SSH port (ssh.socket owns it)", { mode: 0o644, owner: { uid: 0, gid: 0 } });
-    b.onConfirm.push(fileChange(path, { before: render(during), after: render([newPort]), reason: ["close the old SSH port"] }));
+    b.onConfirm.push(
+      fileChange(path, {
+        before: render(during),
+        after: render([newPort]),
+        reason: ["close the old SSH port"],
+      }),
+    );
   }
-
   // ---- admin user and key.
-  const accounts = facts.accounts.ok ? facts.accounts.value : undefined;
   const passwdText = tree.readFile("/etc/passwd");
   const groupText = tree.readFile("/etc/group");
   const shadowText = tree.readFile("/etc/shadow");
@@ -208,18 +239,26 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
   let adminKeyText: string | undefined;
   if (desired.adminKey !== undefined) {
     const key = desired.adminKey.trim();
-    if (key.includes("\n") || !parseSshPublicKey(key)) b.refuse("harden.admin-key", "The admin key is not one OpenSSH public key line (\"ssh-ed25519 AAAA… comment\")");
-    else if (/PRIVATE KEY/.test(key)) b.refuse("harden.admin-key", "The admin key is a private key; give the .pub file");
+    if (key.includes("\n") || !parseSshPublicKey(key))
+      b.refuse(
+        "harden.admin-key",
+        'The admin key is not one OpenSSH public key line ("ssh-ed25519 AAAA… comment")',
+      );
+    else if (/PRIVATE KEY/.test(key))
+      b.refuse("harden.admin-key", "The admin key is a private key; give the .pub file");
     else adminKeyText = key;
   }
   if (desired.adminUser !== undefined) {
     const name = desired.adminUser;
     if (!USER_NAME.test(name) || name === "root") {
-      b.refuse("harden.admin-user", `Admin user name "${name}" is not a valid user name (lower-case letters, digits, _ and -; not root)`);
+      b.refuse(
+        "harden.admin-user",
+        `Admin user name "${name}" is not a valid user name (lower-case letters, digits, _ and -; not root)`,
+      );
     } else if (passwdText === undefined || groupText === undefined) {
       b.refuse("harden.accounts", "Cannot read /etc/passwd and /etc/group");
     } else {
-      adminReady = planAdmin(b, name, adminKeyText, desired, input, passwdText, groupText, shadowText);
+      adminReady = planAdmin(b, name, adminKeyText, input, passwdText, groupText, shadowText);
     }
   } else if (adminKeyText !== undefined) {
     b.refuse("harden.admin-key", "--admin-key needs --admin-user (whose authorized_keys to put it in)");
@@ -229,7 +268,10 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
   if (desired.rootPasswordHash !== undefined) {
     const hash = desired.rootPasswordHash;
     if (classifyHash(hash) !== "hash-strong" || /[:\n]/.test(hash))
-      b.refuse("harden.root-password", "The root password must be a current crypt(5) hash ($y$, $6$...), e.g. from: mkpasswd -m yescrypt");
+      b.refuse(
+        "harden.root-password",
+        "The root password must be a current crypt(5) hash ($y$, $6$...), e.g. from: mkpasswd -m yescrypt",
+      );
     else if (shadowText !== undefined) {
       const shadow = b.current("/etc/shadow") ?? shadowText;
       const lines = shadow.split("\n");
@@ -251,7 +293,8 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
   if (desired.noPasswordAuth || desired.noRootLogin) {
     const ready = keyAdmins(b, input, sshdFinal, adminReady);
     const rootKeys = facts.authorizedKeys.ok ? (facts.authorizedKeys.value.get("root")?.keys ?? 0) : 0;
-    const rootStillIn = !desired.noRootLogin && effective(sshdFinal, "permitrootlogin") !== "no" && rootKeys > 0;
+    const rootStillIn =
+      !desired.noRootLogin && effective(sshdFinal, "permitrootlogin") !== "no" && rootKeys > 0;
     if (ready.length === 0 && !rootStillIn) {
       b.refuse(
         "harden.no-admin-key",
@@ -263,7 +306,9 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
     const methods = effective(sshdFinal, "authenticationmethods");
     if (methods !== "any" && methods !== "") {
       const chains = methods.split(/\s+/);
-      const blocked = chains.filter((c) => c.split(",").some((m) => m.startsWith("password") || m.startsWith("keyboard-interactive")));
+      const blocked = chains.filter((c) =>
+        c.split(",").some((m) => m.startsWith("password") || m.startsWith("keyboard-interactive")),
+      );
       if (blocked.length > 0)
         b.refuse(
           "harden.authentication-methods",
@@ -274,13 +319,23 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
 
   // ---- firewall: the new SSH port must get through before sshd moves to it.
   const fwEnabled = input.firewall?.state.enabled === true;
-  if (desired.firewall) planFirewall(b, input, portChanges ? newPort : undefined, portsBefore, newPort ?? portsBefore[0] ?? 22);
+  if (desired.firewall)
+    planFirewall(b, input, portChanges ? newPort : undefined, portsBefore, newPort ?? portsBefore[0] ?? 22);
   else if (fwEnabled && portChanges && newPort !== undefined && input.firewall) {
     const server = parseIp("192.0.2.1")!;
     const client = parseIp("198.51.100.7")!;
-    const v = evaluatePacket(input.firewall.state, input.firewall.sets, { direction: "in", saddr: client, daddr: server, proto: "tcp", sport: 40000, dport: newPort }, { unknownIface: "pessimistic" });
+    const v = evaluatePacket(
+      input.firewall.state,
+      input.firewall.sets,
+      { direction: "in", saddr: client, daddr: server, proto: "tcp", sport: 40000, dport: newPort },
+      { unknownIface: "pessimistic" },
+    );
     if (v.verdict !== "accept") {
-      b.changes.push({ kind: "firewall", argv: ["limit", `${newPort}/tcp`], reason: `Rampart's firewall would not admit the new SSH port ${newPort}: open it first` });
+      b.changes.push({
+        kind: "firewall",
+        argv: ["limit", `${newPort}/tcp`],
+        reason: `Rampart's firewall would not admit the new SSH port ${newPort}: open it first`,
+      });
       b.notes.push(`The firewall is opened for ${newPort}/tcp before sshd moves`);
     }
   }
@@ -297,9 +352,17 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
     if (fwConfirm.length > 0 && input.firewallRulesPath !== undefined) {
       const path = input.firewallRulesPath;
       const during = b.texts.get(path)?.after ?? tree.readFile(path);
-      const after = foldFirewall(input, during, fwConfirm.map((c) => (c.kind === "firewall" ? c.argv : [])), b);
+      const after = foldFirewall(
+        input,
+        during,
+        fwConfirm.map((c) => (c.kind === "firewall" ? c.argv : [])),
+        b,
+      );
       b.onConfirm.splice(0, b.onConfirm.length, ...b.onConfirm.filter((c) => c.kind !== "firewall"));
-      if (after !== undefined && after !== during) b.onConfirm.push(fileChange(path, { before: during, after, reason: ["close the old SSH port in the firewall"] }));
+      if (after !== undefined && after !== during)
+        b.onConfirm.push(
+          fileChange(path, { before: during, after, reason: ["close the old SSH port in the firewall"] }),
+        );
     }
   }
   const fw = b.changes.filter((c) => c.kind === "firewall");
@@ -329,7 +392,6 @@ function planAdmin(
   b: Builder,
   name: string,
   key: string | undefined,
-  desired: HardenDesired,
   input: HardenInput,
   passwdText: string,
   groupText: string,
@@ -337,13 +399,16 @@ function planAdmin(
 ): string | undefined {
   const passwd = parsePasswd(passwdText, "/etc/passwd").entries;
   const groups = parseGroup(groupText, "/etc/group").entries;
-  let user = passwd.find((p) => p.name === name);
+  const user = passwd.find((p) => p.name === name);
   let uid: number;
   let gid: number;
   let home: string;
   if (!user) {
     if (!key) {
-      b.refuse("harden.admin-key", `Creating admin user "${name}" needs --admin-key (it will have no password)`);
+      b.refuse(
+        "harden.admin-key",
+        `Creating admin user "${name}" needs --admin-key (it will have no password)`,
+      );
       return undefined;
     }
     const used = new Set([...passwd.map((p) => p.uid), ...groups.map((g) => g.gid)]);
@@ -352,19 +417,34 @@ function planAdmin(
     gid = uid;
     home = `/home/${name}`;
     b.createdUsers.push(name);
-    b.edit("/etc/passwd", appendLine(passwdText, `${name}:x:${uid}:${gid}::${home}:/bin/bash`), `create admin user "${name}"`);
+    b.edit(
+      "/etc/passwd",
+      appendLine(passwdText, `${name}:x:${uid}:${gid}::${home}:/bin/bash`),
+      `create admin user "${name}"`,
+    );
     b.edit("/etc/group", appendLine(groupText, `${name}:x:${gid}:`), `create admin user "${name}"`);
     if (shadowText !== undefined) {
       // "*": no password, but not locked ("!"), so sshd lets the key in even with UsePAM no.
-      b.edit("/etc/shadow", appendLine(shadowText, `${name}:*:${input.today}:0:99999:7:::`), `create admin user "${name}"`);
+      b.edit(
+        "/etc/shadow",
+        appendLine(shadowText, `${name}:*:${input.today}:0:99999:7:::`),
+        `create admin user "${name}"`,
+      );
     }
     if (input.tree.stat(home) === undefined)
-      b.changes.push({ kind: "mkdir", path: home, mode: 0o750, owner: { uid, gid }, reason: `home of "${name}"` });
+      b.changes.push({
+        kind: "mkdir",
+        path: home,
+        mode: 0o750,
+        owner: { uid, gid },
+        reason: `home of "${name}"`,
+      });
   } else {
     uid = user.uid;
     gid = user.gid;
     home = user.home;
-    if (!LOGIN_SHELL(user.shell)) b.refuse("harden.admin-shell", `Admin user "${name}" has no login shell ("${user.shell}")`);
+    if (!LOGIN_SHELL(user.shell))
+      b.refuse("harden.admin-shell", `Admin user "${name}" has no login shell ("${user.shell}")`);
   }
   // sudo group membership (Debian's sudoers grants %sudo ALL).
   const adminGroup = groups.find((g) => ADMIN_GROUPS.includes(g.name));
@@ -377,18 +457,29 @@ function planAdmin(
     b.edit("/etc/group", lines.join("\n"), `let "${name}" use sudo (group "${adminGroup.name}")`);
   }
   // With keys only the admin has no password to give sudo; a NOPASSWD grant keeps "sudo" usable.
-  const shadowEntry = shadowText ? parseShadow(shadowText, "/etc/shadow").entries.find((s) => s.name === name) : undefined;
+  const shadowEntry = shadowText
+    ? parseShadow(shadowText, "/etc/shadow").entries.find((s) => s.name === name)
+    : undefined;
   const hasPassword = shadowEntry !== undefined && classifyHash(shadowEntry.hash).startsWith("hash");
   const grants = input.facts.sudoGrants.ok ? input.facts.sudoGrants.value : [];
   const sudoersText = input.tree.readFile("/etc/sudoers");
   const nopasswdLine = `${name} ALL=(ALL:ALL) NOPASSWD: ALL`;
   const existingDropIn = input.tree.readFile(SUDOERS_DROP_IN);
   if (!hasPassword && !(existingDropIn ?? "").split("\n").includes(nopasswdLine)) {
-    if (sudoersText === undefined) b.refuse("harden.sudo", "No /etc/sudoers: install sudo first (apt-get install sudo)");
+    if (sudoersText === undefined)
+      b.refuse("harden.sudo", "No /etc/sudoers: install sudo first (apt-get install sudo)");
     else if (!/^[@#]includedir\s+\/etc\/sudoers\.d\s*$/m.test(sudoersText))
       b.refuse("harden.sudo", "/etc/sudoers does not include /etc/sudoers.d; cannot grant the admin sudo");
     else {
-      b.edit(SUDOERS_DROP_IN, appendLine(existingDropIn ?? "# Written by rampart harden: the admin logs in with a key and has no password\n", nopasswdLine), `let "${name}" use sudo without a password (keys only)`, { mode: 0o440, owner: { uid: 0, gid: 0 } });
+      b.edit(
+        SUDOERS_DROP_IN,
+        appendLine(
+          existingDropIn ?? "# Written by rampart harden: the admin logs in with a key and has no password\n",
+          nopasswdLine,
+        ),
+        `let "${name}" use sudo without a password (keys only)`,
+        { mode: 0o440, owner: { uid: 0, gid: 0 } },
+      );
     }
   } else if (!adminGroup && !grants.some((g) => g.principal === name)) {
     b.refuse("harden.sudo", `No sudo/wheel/admin group and no sudoers grant for "${name}"`);
@@ -401,12 +492,20 @@ function planAdmin(
     const blob = key.split(/\s+/).slice(0, 2).join(" ");
     const present = (existing ?? "").split("\n").some((l) => l.split(/\s+/).slice(0, 2).join(" ") === blob);
     if (!present) {
-      if (input.tree.stat(sshDir) === undefined) b.changes.push({ kind: "mkdir", path: sshDir, mode: 0o700, owner: { uid, gid }, reason: `SSH directory of "${name}"` });
-      b.edit(akPath, appendLine(existing ?? "", key), `authorize the admin key for "${name}"`, { mode: 0o600, owner: { uid, gid } });
+      if (input.tree.stat(sshDir) === undefined)
+        b.changes.push({
+          kind: "mkdir",
+          path: sshDir,
+          mode: 0o700,
+          owner: { uid, gid },
+          reason: `SSH directory of "${name}"`,
+        });
+      b.edit(akPath, appendLine(existing ?? "", key), `authorize the admin key for "${name}"`, {
+        mode: 0o600,
+        owner: { uid, gid },
+      });
     }
   }
-  void desired;
-  user = undefined;
   return name;
 }
 
@@ -429,8 +528,10 @@ function keyAdmins(b: Builder, input: HardenInput, sshd: SshdConfig, planned: st
   const adminGroups = new Set(ADMIN_GROUPS);
   for (const g of grants) if (g.principal.startsWith("%")) adminGroups.add(g.principal.slice(1));
   const sudoDropIn = b.current(SUDOERS_DROP_IN) ?? "";
-  const keys = input.facts.authorizedKeys.ok ? input.facts.authorizedKeys.value : new Map<string, { keys: number }>();
-  const args = (kw: string) => (firstDirective(sshd, kw)?.args ?? []);
+  const keys = input.facts.authorizedKeys.ok
+    ? input.facts.authorizedKeys.value
+    : new Map<string, { keys: number }>();
+  const args = (kw: string) => firstDirective(sshd, kw)?.args ?? [];
   const allowUsers = args("allowusers");
   const denyUsers = args("denyusers");
   const allowGroups = args("allowgroups");
@@ -441,17 +542,25 @@ function keyAdmins(b: Builder, input: HardenInput, sshd: SshdConfig, planned: st
     if (e.uid === 0 || !LOGIN_SHELL(e.shell)) continue;
     const mine = groupsOf(db, e.name, e.gid);
     const canRoot =
-      mine.some((g) => adminGroups.has(g)) || grants.some((g) => g.principal === e.name) || sudoDropIn.split("\n").some((l) => l.startsWith(`${e.name} `));
+      mine.some((g) => adminGroups.has(g)) ||
+      grants.some((g) => g.principal === e.name) ||
+      sudoDropIn.split("\n").some((l) => l.startsWith(`${e.name} `));
     if (!canRoot) continue;
-    const hasKey = (keys.get(e.name)?.keys ?? 0) > 0 || (e.name === planned && b.texts.has(`${e.home}/.ssh/authorized_keys`)) || (e.name === planned && (input.tree.readFile(`${e.home}/.ssh/authorized_keys`) ?? "").trim() !== "");
+    const hasKey =
+      (keys.get(e.name)?.keys ?? 0) > 0 ||
+      (e.name === planned && b.texts.has(`${e.home}/.ssh/authorized_keys`)) ||
+      (e.name === planned && (input.tree.readFile(`${e.home}/.ssh/authorized_keys`) ?? "").trim() !== "");
     if (!hasKey) continue;
     const why: string[] = [];
     if (denyUsers.some((p) => userPatternMatches(p, e.name))) why.push(`DenyUsers ${denyUsers.join(" ")}`);
-    if (allowUsers.length > 0 && !allowUsers.some((p) => userPatternMatches(p, e.name))) why.push(`AllowUsers ${allowUsers.join(" ")}`);
-    if (denyGroups.some((p) => mine.some((g) => matchGlobSegment(p, g)))) why.push(`DenyGroups ${denyGroups.join(" ")}`);
-    if (allowGroups.length > 0 && !allowGroups.some((p) => mine.some((g) => matchGlobSegment(p, g)))) why.push(`AllowGroups ${allowGroups.join(" ")}`);
+    if (allowUsers.length > 0 && !allowUsers.some((p) => userPatternMatches(p, e.name)))
+      why.push(`AllowUsers ${allowUsers.join(" ")}`);
+    if (denyGroups.some((p) => mine.some((g) => matchGlobSegment(p, g))))
+      why.push(`DenyGroups ${denyGroups.join(" ")}`);
+    if (allowGroups.length > 0 && !allowGroups.some((p) => mine.some((g) => matchGlobSegment(p, g))))
+      why.push(`AllowGroups ${allowGroups.join(" ")}`);
     const hash = shadow.find((s) => s.name === e.name)?.hash ?? "";
-    if (!usePam && hash.startsWith("!")) why.push("UsePAM no and the account is locked (\"!\" in /etc/shadow)");
+    if (!usePam && hash.startsWith("!")) why.push('UsePAM no and the account is locked ("!" in /etc/shadow)');
     if (why.length > 0) {
       if (e.name === planned)
         b.refuse("harden.admin-excluded", `sshd would refuse admin user "${e.name}": ${why.join("; ")}`);
@@ -462,18 +571,44 @@ function keyAdmins(b: Builder, input: HardenInput, sshd: SshdConfig, planned: st
   return ready;
 }
 
-function planFirewall(b: Builder, input: HardenInput, newPort: number | undefined, before: readonly number[], sshPort: number): void {
+function planFirewall(
+  b: Builder,
+  input: HardenInput,
+  newPort: number | undefined,
+  before: readonly number[],
+  sshPort: number,
+): void {
   const state = input.firewall?.state;
   const limited = (port: number) =>
-    state?.rules.some((r) => r.direction === "in" && r.action === "limit" && r.proto !== "udp" && (r.toPorts ?? []).some((p) => p.from <= port && port <= p.to)) ?? false;
+    state?.rules.some(
+      (r) =>
+        r.direction === "in" &&
+        r.action === "limit" &&
+        r.proto !== "udp" &&
+        (r.toPorts ?? []).some((p) => p.from <= port && port <= p.to),
+    ) ?? false;
   const ports = newPort !== undefined ? [newPort, ...before.filter((p) => p !== newPort)] : [sshPort];
   for (const port of ports) {
-    if (!limited(port)) b.changes.push({ kind: "firewall", argv: ["limit", `${port}/tcp`], reason: `admit SSH on ${port}/tcp with a rate limit` });
+    if (!limited(port))
+      b.changes.push({
+        kind: "firewall",
+        argv: ["limit", `${port}/tcp`],
+        reason: `admit SSH on ${port}/tcp with a rate limit`,
+      });
   }
   if (newPort !== undefined)
     for (const port of before.filter((p) => p !== newPort))
-      b.onConfirm.push({ kind: "firewall", argv: ["delete", "limit", `${port}/tcp`], reason: `close the old SSH port ${port} in the firewall` });
-  if (state?.defaults.incoming !== "deny") b.changes.push({ kind: "firewall", argv: ["default", "deny", "incoming"], reason: "deny incoming connections by default" });
+      b.onConfirm.push({
+        kind: "firewall",
+        argv: ["delete", "limit", `${port}/tcp`],
+        reason: `close the old SSH port ${port} in the firewall`,
+      });
+  if (state?.defaults.incoming !== "deny")
+    b.changes.push({
+      kind: "firewall",
+      argv: ["default", "deny", "incoming"],
+      reason: "deny incoming connections by default",
+    });
   if (!state?.enabled) b.changes.push({ kind: "firewall", argv: ["enable"], reason: "turn the firewall on" });
 }
 
@@ -484,15 +619,41 @@ function planUpdates(b: Builder, input: HardenInput): void {
     return;
   }
   if (!auto.value.installed) {
-    b.changes.push({ kind: "command", argv: ["apt-get", "update"], reason: "refresh the package lists", liveOnly: true });
-    b.changes.push({ kind: "command", argv: ["apt-get", "-y", "upgrade"], reason: "install pending updates", liveOnly: true });
-    b.changes.push({ kind: "command", argv: ["apt-get", "-y", "install", "unattended-upgrades"], reason: "install unattended-upgrades", liveOnly: true });
+    b.changes.push({
+      kind: "command",
+      argv: ["apt-get", "update"],
+      reason: "refresh the package lists",
+      liveOnly: true,
+    });
+    b.changes.push({
+      kind: "command",
+      argv: ["apt-get", "-y", "upgrade"],
+      reason: "install pending updates",
+      liveOnly: true,
+    });
+    b.changes.push({
+      kind: "command",
+      argv: ["apt-get", "-y", "install", "unattended-upgrades"],
+      reason: "install unattended-upgrades",
+      liveOnly: true,
+    });
   }
   if (!auto.value.enabled) {
     const text = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
     const existing = b.current(AUTO_UPGRADES);
-    const after = existing === undefined ? text : existing.replace(/APT::Periodic::Unattended-Upgrade\s+"[^"]*";?/, 'APT::Periodic::Unattended-Upgrade "1";');
-    b.edit(AUTO_UPGRADES, after.includes('Unattended-Upgrade "1"') ? after : `${after}${text}`, "enable unattended upgrades", { mode: 0o644, owner: { uid: 0, gid: 0 } });
+    const after =
+      existing === undefined
+        ? text
+        : existing.replace(
+            /APT::Periodic::Unattended-Upgrade\s+"[^"]*";?/,
+            'APT::Periodic::Unattended-Upgrade "1";',
+          );
+    b.edit(
+      AUTO_UPGRADES,
+      after.includes('Unattended-Upgrade "1"') ? after : `${after}${text}`,
+      "enable unattended upgrades",
+      { mode: 0o644, owner: { uid: 0, gid: 0 } },
+    );
   }
 }
 
@@ -501,7 +662,10 @@ function planGuard(b: Builder, input: HardenInput): void {
   const sshd = jails.ok ? jails.value.find((j) => /^sshd?(-|$)/.test(j.name)) : undefined;
   if (sshd?.enabled) {
     planGuardUnit(b, input);
-    if (input.live && !(input.facts.enabledUnits.ok && input.facts.enabledUnits.value.has("rampart-guard.service")))
+    if (
+      input.live &&
+      !(input.facts.enabledUnits.ok && input.facts.enabledUnits.value.has("rampart-guard.service"))
+    )
       b.changes.push({ kind: "guard-install", reason: "install and enable rampart-guard.service" });
     return;
   }
@@ -512,13 +676,24 @@ function planGuard(b: Builder, input: HardenInput): void {
   const path = input.rampartConfig;
   const existing = b.current(path);
   if (existing !== undefined && /^guard\s*:/m.test(existing)) {
-    b.refuse("harden.guard", `${path} has a "guard:" section without an enabled sshd jail; add "sshd: {enabled: true}" under guard.jails`);
+    b.refuse(
+      "harden.guard",
+      `${path} has a "guard:" section without an enabled sshd jail; add "sshd: {enabled: true}" under guard.jails`,
+    );
     return;
   }
   const section = "guard:\n  jails:\n    sshd:\n      enabled: true\n";
   planGuardUnit(b, input);
-  b.edit(path, existing === undefined ? section : `${existing}${existing.endsWith("\n") || existing === "" ? "" : "\n"}${section}`, "guard with an sshd jail", { mode: 0o644, owner: { uid: 0, gid: 0 } });
-  if (input.live) b.changes.push({ kind: "guard-install", reason: "install and enable rampart-guard.service" });
+  b.edit(
+    path,
+    existing === undefined
+      ? section
+      : `${existing}${existing.endsWith("\n") || existing === "" ? "" : "\n"}${section}`,
+    "guard with an sshd jail",
+    { mode: 0o644, owner: { uid: 0, gid: 0 } },
+  );
+  if (input.live)
+    b.changes.push({ kind: "guard-install", reason: "install and enable rampart-guard.service" });
 }
 
 function planFtp(b: Builder, input: HardenInput, port: number, servicesText: string | undefined): void {
@@ -527,7 +702,11 @@ function planFtp(b: Builder, input: HardenInput, port: number, servicesText: str
     return;
   }
   const others = servicesOn(servicesText, port).filter((n) => !/ftp/.test(n));
-  if (others.length > 0) b.refuse("harden.ftp-port", `Port ${port}/tcp belongs to "${others.join('", "')}" in /etc/services; pick a port no service claims`);
+  if (others.length > 0)
+    b.refuse(
+      "harden.ftp-port",
+      `Port ${port}/tcp belongs to "${others.join('", "')}" in /etc/services; pick a port no service claims`,
+    );
   const servers = input.facts.ftpServers.ok ? input.facts.ftpServers.value : [];
   if (servers.length === 0) b.notes.push("--ftp-port: no proftpd/vsftpd/pure-ftpd configuration found");
   for (const s of servers) {
@@ -535,19 +714,38 @@ function planFtp(b: Builder, input: HardenInput, port: number, servicesText: str
     if (s.name === "proftpd") {
       const path = "/etc/proftpd/proftpd.conf";
       const text = b.current(path) ?? "";
-      const after = /^\s*Port\s+\d+/m.test(text) ? text.replace(/^(\s*)Port\s+\d+/m, `$1Port ${port}`) : appendLine(text, `Port ${port}`);
+      const after = /^\s*Port\s+\d+/m.test(text)
+        ? text.replace(/^(\s*)Port\s+\d+/m, `$1Port ${port}`)
+        : appendLine(text, `Port ${port}`);
       b.edit(path, after, `FTP port ${port}`);
-      b.changes.push({ kind: "command", argv: ["systemctl", "restart", "proftpd"], reason: "proftpd reads its port at start", liveOnly: true });
+      b.changes.push({
+        kind: "command",
+        argv: ["systemctl", "restart", "proftpd"],
+        reason: "proftpd reads its port at start",
+        liveOnly: true,
+      });
     } else if (s.name === "vsftpd") {
       const path = "/etc/vsftpd.conf";
       const text = b.current(path) ?? "";
-      const after = /^listen_port=\d+/m.test(text) ? text.replace(/^listen_port=\d+/m, `listen_port=${port}`) : appendLine(text, `listen_port=${port}`);
+      const after = /^listen_port=\d+/m.test(text)
+        ? text.replace(/^listen_port=\d+/m, `listen_port=${port}`)
+        : appendLine(text, `listen_port=${port}`);
       b.edit(path, after, `FTP port ${port}`);
-      b.changes.push({ kind: "command", argv: ["systemctl", "restart", "vsftpd"], reason: "vsftpd reads its port at start", liveOnly: true });
+      b.changes.push({
+        kind: "command",
+        argv: ["systemctl", "restart", "vsftpd"],
+        reason: "vsftpd reads its port at start",
+        liveOnly: true,
+      });
     } else if (s.name === "pure-ftpd") {
       const path = "/etc/pure-ftpd/conf/Bind";
       b.edit(path, `,${port}\n`, `FTP port ${port}`, { mode: 0o644, owner: { uid: 0, gid: 0 } });
-      b.changes.push({ kind: "command", argv: ["systemctl", "restart", "pure-ftpd"], reason: "pure-ftpd reads its port at start", liveOnly: true });
+      b.changes.push({
+        kind: "command",
+        argv: ["systemctl", "restart", "pure-ftpd"],
+        reason: "pure-ftpd reads its port at start",
+        liveOnly: true,
+      });
     }
   }
 }
@@ -560,22 +758,42 @@ function planGuardUnit(b: Builder, input: HardenInput): void {
   if (input.live || input.guardUnit === undefined) return;
   if (input.facts.enabledUnits.ok && input.facts.enabledUnits.value.has("rampart-guard.service")) return;
   if (b.current(GUARD_UNIT) === undefined)
-    b.edit(GUARD_UNIT, input.guardUnit, "the guard's systemd unit", { mode: 0o644, owner: { uid: 0, gid: 0 } });
-  b.changes.push({ kind: "symlink", path: GUARD_WANTS, target: GUARD_UNIT, reason: "enable rampart-guard.service at boot" });
+    b.edit(GUARD_UNIT, input.guardUnit, "the guard's systemd unit", {
+      mode: 0o644,
+      owner: { uid: 0, gid: 0 },
+    });
+  b.changes.push({
+    kind: "symlink",
+    path: GUARD_WANTS,
+    target: GUARD_UNIT,
+    reason: "enable rampart-guard.service at boot",
+  });
 }
 
 /** Replays `rampart firewall` words on a rules.json text with the firewall's own pure core. */
-function foldFirewall(input: HardenInput, text: string | undefined, steps: readonly (readonly string[])[], b: Builder): string | undefined {
+function foldFirewall(
+  input: HardenInput,
+  text: string | undefined,
+  steps: readonly (readonly string[])[],
+  b: Builder,
+): string | undefined {
   let state: FirewallState = INITIAL_STATE;
   if (text !== undefined) {
     const parsed = parseFirewallState(text, input.firewallRulesPath ?? "rules.json");
     if (!parsed.ok) {
-      b.refuse("harden.firewall", `Cannot read the firewall rules: ${parsed.problems.map((p) => p.message).join("; ")}`);
+      b.refuse(
+        "harden.firewall",
+        `Cannot read the firewall rules: ${parsed.problems.map((p) => p.message).join("; ")}`,
+      );
       return undefined;
     }
     state = parsed.value;
   }
-  const context = { services: parseServices(input.tree.readFile("/etc/services") ?? ""), servicesFile: "/etc/services", knownSets: [] };
+  const context = {
+    services: parseServices(input.tree.readFile("/etc/services") ?? ""),
+    servicesFile: "/etc/services",
+    knownSets: [],
+  };
   for (const argv of steps) {
     const command = parseFirewallCommand(argv, {}, context);
     if (!command.ok) {
@@ -602,6 +820,15 @@ function foldFirewallOffline(b: Builder, input: HardenInput): void {
     return;
   }
   const before = b.current(path);
-  const after = foldFirewall(input, before, steps.map((c) => (c.kind === "firewall" ? c.argv : [])), b);
-  if (after !== undefined && after !== before) b.edit(path, after, "firewall rules (loaded by rampart firewall at boot)", { mode: 0o644, owner: { uid: 0, gid: 0 } });
+  const after = foldFirewall(
+    input,
+    before,
+    steps.map((c) => (c.kind === "firewall" ? c.argv : [])),
+    b,
+  );
+  if (after !== undefined && after !== before)
+    b.edit(path, after, "firewall rules (loaded by rampart firewall at boot)", {
+      mode: 0o644,
+      owner: { uid: 0, gid: 0 },
+    });
 }

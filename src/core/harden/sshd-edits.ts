@@ -1,4 +1,4 @@
-import { type SshdConfigSource, readSshdConfig } from "../sshd/read-sshd-config.js";
+import { readSshdConfig, type SshdConfigSource } from "../sshd/read-sshd-config.js";
 import { allDirectives, firstDirective, type SshdConfig, type SshdDirective } from "../sshd/sshd-config.js";
 
 export const MAIN_FILE = "/etc/ssh/sshd_config";
@@ -93,7 +93,10 @@ function withBlock(mainText: string, settings: (owned: Map<string, string[]>) =>
 }
 
 /** A source that sees `overrides` on top of the tree: the candidate configuration. */
-export function overlaySource(tree: SshdConfigSource, overrides: ReadonlyMap<string, string>): SshdConfigSource {
+export function overlaySource(
+  tree: SshdConfigSource,
+  overrides: ReadonlyMap<string, string>,
+): SshdConfigSource {
   return {
     readFile: (path) => overrides.get(path) ?? tree.readFile(path),
     listDir: (path) => {
@@ -154,7 +157,10 @@ export function planSshdEdits(tree: SshdConfigSource, settings: SshdSettings): S
       const owned = existing === undefined ? new Map<string, string[]>() : readOwned(existing.split("\n"));
       texts.set(DROP_IN, dropInText(merge(owned, settings)));
     } else {
-      texts.set(MAIN_FILE, withBlock(mainText, (owned) => merge(owned, settings)));
+      texts.set(
+        MAIN_FILE,
+        withBlock(mainText, (owned) => merge(owned, settings)),
+      );
     }
   }
   let candidate = readSshdConfig(overlaySource(tree, texts), MAIN_FILE);

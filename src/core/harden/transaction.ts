@@ -40,12 +40,19 @@ export interface TransactionRecord {
   readonly createdUsers: readonly string[];
   readonly onConfirm: readonly Change[];
   readonly reload: ReloadSpec;
+  /** sshd was reloaded with this transaction's files (so a rollback must reload it again). */
+  reloaded?: boolean;
+  /** `rampart firewall` ran: a rollback restores rules.json (in files) and reloads the firewall. */
+  readonly firewall?: boolean;
   timer?: { readonly kind: "systemd" | "process"; readonly unit?: string; readonly pid?: number };
   readonly log: { at: string; message: string }[];
 }
 
 export function newTransactionId(now: Date, random: string): string {
-  return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${random}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${random}`;
 }
 
 export const TRANSACTION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6,16}$/;

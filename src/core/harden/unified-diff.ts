@@ -34,8 +34,8 @@ export function unifiedDiff(path: string, before: string | undefined, after: str
     }
     if (start < 0) start = 0;
     const slice = ops.slice(start, end);
-    const aStart = slice.find((o) => o.kind !== "add")?.aLine ?? (ops[start]?.aLine ?? 0);
-    const bStart = slice.find((o) => o.kind !== "del")?.bLine ?? (ops[start]?.bLine ?? 0);
+    const aStart = slice.find((o) => o.kind !== "add")?.aLine ?? ops[start]?.aLine ?? 0;
+    const bStart = slice.find((o) => o.kind !== "del")?.bLine ?? ops[start]?.bLine ?? 0;
     const aCount = slice.filter((o) => o.kind !== "add").length;
     const bCount = slice.filter((o) => o.kind !== "del").length;
     const lines = slice.map((o) => `${o.kind === "same" ? " " : o.kind === "add" ? "+" : "-"}${o.text}`);
@@ -70,7 +70,8 @@ function diffLines(a: readonly string[], b: readonly string[]): Op[] {
     const row = lcs[i] as number[];
     const below = lcs[i + 1] as number[];
     for (let j = m - 1; j >= 0; j--) {
-      row[j] = a[i] === b[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number);
+      row[j] =
+        a[i] === b[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number);
     }
   }
   const ops: Op[] = [];

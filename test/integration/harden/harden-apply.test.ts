@@ -6,7 +6,16 @@ import { TransactionStore } from "../../../src/adapters/harden/transaction-store
 import { ADMIN_PUB, copyFixture, treeSnapshot } from "./harden-tree.js";
 import { runHarden } from "./run-harden.js";
 
-const FULL = ["--ssh-port", "2222", "--admin-user", "alice", "--admin-key", ADMIN_PUB, "--no-root-login", "--no-password-auth"];
+const FULL = [
+  "--ssh-port",
+  "2222",
+  "--admin-user",
+  "alice",
+  "--admin-key",
+  ADMIN_PUB,
+  "--no-root-login",
+  "--no-password-auth",
+];
 
 async function until(check: () => boolean, ms: number): Promise<number> {
   const start = Date.now();
@@ -25,9 +34,22 @@ describe("rampart harden --apply on a --root tree", () => {
       chownSync(join(t.root, "etc/shadow"), 0, 42);
       chmodSync(join(t.root, "etc/shadow"), 0o640);
       const original = treeSnapshot(t.root);
-      const r = await runHarden(["--root", t.root, "--state-dir", t.stateDir, ...FULL, "--apply", "--yes", "--confirm-timeout", "600"], {
-        env: { SSH_CONNECTION: "198.51.100.7 50000 192.0.2.1 22" },
-      });
+      const r = await runHarden(
+        [
+          "--root",
+          t.root,
+          "--state-dir",
+          t.stateDir,
+          ...FULL,
+          "--apply",
+          "--yes",
+          "--confirm-timeout",
+          "600",
+        ],
+        {
+          env: { SSH_CONNECTION: "198.51.100.7 50000 192.0.2.1 22" },
+        },
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Applied transaction \d{8}T\d{6}Z-[0-9a-f]+/);
       const shadow = statSync(join(t.root, "etc/shadow"));
@@ -41,7 +63,10 @@ describe("rampart harden --apply on a --root tree", () => {
       const sudoers = statSync(join(t.root, "etc/sudoers.d/90-rampart-admin"));
       assert.equal(sudoers.mode & 0o7777, 0o440);
       assert.equal(
-        readFileSync(join(t.root, "etc/ssh/sshd_config.d/00-rampart.conf"), "utf8").split("\n").filter((l) => l.startsWith("Port")).join(","),
+        readFileSync(join(t.root, "etc/ssh/sshd_config.d/00-rampart.conf"), "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith("Port"))
+          .join(","),
         "Port 2222,Port 22",
       );
       const tx = new TransactionStore(t.stateDir).latest();
@@ -51,7 +76,16 @@ describe("rampart harden --apply on a --root tree", () => {
       assert.deepEqual(tx?.createdDirs, ["/home/alice", "/home/alice/.ssh"]);
       assert.ok((tx?.log.length ?? 0) >= 8);
       // A second apply while one is unconfirmed is refused.
-      const second = await runHarden(["--root", t.root, "--state-dir", t.stateDir, "--ssh-port", "2200", "--apply", "--yes"]);
+      const second = await runHarden([
+        "--root",
+        t.root,
+        "--state-dir",
+        t.stateDir,
+        "--ssh-port",
+        "2200",
+        "--apply",
+        "--yes",
+      ]);
       assert.equal(second.code, 2);
       assert.match(second.stderr, /is not confirmed yet/);
 
@@ -70,13 +104,20 @@ describe("rampart harden --apply on a --root tree", () => {
     try {
       const original = treeSnapshot(t.root);
       const env = { SSH_CONNECTION: "198.51.100.7 50000 192.0.2.1 22" };
-      assert.equal((await runHarden(["--root", t.root, "--state-dir", t.stateDir, ...FULL, "--apply", "--yes"], { env })).code, 0);
+      assert.equal(
+        (await runHarden(["--root", t.root, "--state-dir", t.stateDir, ...FULL, "--apply", "--yes"], { env }))
+          .code,
+        0,
+      );
       const c = await runHarden(["confirm", "--state-dir", t.stateDir], { env });
       assert.equal(c.code, 0, c.stderr);
       assert.match(c.stderr, /Warning: confirming from the SSH session that applied the change/);
       assert.match(c.stdout, /the old SSH port is closed/);
       const dropIn = readFileSync(join(t.root, "etc/ssh/sshd_config.d/00-rampart.conf"), "utf8");
-      assert.deepEqual(dropIn.split("\n").filter((l) => l.startsWith("Port")), ["Port 2222"]);
+      assert.deepEqual(
+        dropIn.split("\n").filter((l) => l.startsWith("Port")),
+        ["Port 2222"],
+      );
       assert.equal(new TransactionStore(t.stateDir).latest()?.state, "confirmed");
       const again = await runHarden(["confirm", "--state-dir", t.stateDir]);
       assert.equal(again.code, 1);
@@ -91,14 +132,26 @@ describe("rampart harden --apply on a --root tree", () => {
   it("a file changed between plan and apply is still restored from the snapshot taken at apply", async () => {
     const t = copyFixture("debian-weak");
     try {
-      const r = await runHarden(["--root", t.root, "--state-dir", t.stateDir, "--no-root-login", "--admin-user", "alice", "--admin-key", ADMIN_PUB, "--apply", "--yes"]);
+      const r = await runHarden([
+        "--root",
+        t.root,
+        "--state-dir",
+        t.stateDir,
+        "--no-root-login",
+        "--admin-user",
+        "alice",
+        "--admin-key",
+        ADMIN_PUB,
+        "--apply",
+        "--yes",
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const tx = new TransactionStore(t.stateDir).latest();
       const saved = tx?.files.find((f) => f.path === "/etc/passwd");
       assert.ok(saved?.backup);
       assert.equal(
         readFileSync(join(t.stateDir, "transactions", tx!.id, saved.backup), "utf8"),
-        readFileSync(join(t.root, "../root/etc/passwd"), "utf8").replace(/alice:.*\n/, ""),
+        readFileSync(join(t.root, "etc/passwd"), "utf8").replace(/alice:.*\n/, ""),
       );
       writeFileSync(join(t.root, "etc/motd"), "unrelated file\n");
       assert.equal((await runHarden(["rollback", "--state-dir", t.stateDir])).code, 0);
@@ -117,8 +170,28 @@ describe("rampart harden: the automatic rollback (detached timer process)", () =
     try {
       const originalA = treeSnapshot(a.root);
       const [ra, rb] = await Promise.all([
-        runHarden(["--root", a.root, "--state-dir", a.stateDir, ...FULL, "--apply", "--yes", "--confirm-timeout", "2"]),
-        runHarden(["--root", b.root, "--state-dir", b.stateDir, ...FULL, "--apply", "--yes", "--confirm-timeout", "2"]),
+        runHarden([
+          "--root",
+          a.root,
+          "--state-dir",
+          a.stateDir,
+          ...FULL,
+          "--apply",
+          "--yes",
+          "--confirm-timeout",
+          "2",
+        ]),
+        runHarden([
+          "--root",
+          b.root,
+          "--state-dir",
+          b.stateDir,
+          ...FULL,
+          "--apply",
+          "--yes",
+          "--confirm-timeout",
+          "2",
+        ]),
       ]);
       assert.equal(ra.code, 0, ra.stderr);
       assert.equal(rb.code, 0, rb.stderr);
@@ -129,7 +202,10 @@ describe("rampart harden: the automatic rollback (detached timer process)", () =
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       assert.equal(Number(fields[3]), txA?.timer?.pid, "session id == its own pid");
       assert.equal((await runHarden(["confirm", "--state-dir", b.stateDir])).code, 0);
-      const took = await until(() => new TransactionStore(a.stateDir).latest()?.state === "rolled-back", 8000);
+      const took = await until(
+        () => new TransactionStore(a.stateDir).latest()?.state === "rolled-back",
+        8000,
+      );
       assert.ok(took < 8000);
       assert.deepEqual(treeSnapshot(a.root), originalA, "the unconfirmed change is gone, alice removed");
       await new Promise((r) => setTimeout(r, 2500));

@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +24,11 @@ export function copyFixture(name: string): { root: string; stateDir: string; cle
   const root = join(base, "root");
   cpSync(join(HARDEN_FIXTURES, name), root, { recursive: true });
   mkdirSync(join(root, "home"), { recursive: true });
-  return { root, stateDir: join(base, "state"), cleanup: () => rmSync(base, { recursive: true, force: true }) };
+  return {
+    root,
+    stateDir: join(base, "state"),
+    cleanup: () => rmSync(base, { recursive: true, force: true }),
+  };
 }
 
 /** Every entry of a tree: content hash, mode, owner, link target — to prove "nothing changed". */
