@@ -22,7 +22,9 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# `npm install` (not `npm ci`): npm 11 leaves biome's other-platform binaries out of the lock
+# file and `npm ci` then refuses it; with the lock present the versions are the locked ones.
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 npm run --silent build

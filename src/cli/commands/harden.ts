@@ -19,6 +19,7 @@ import { gatherHostFacts } from "../../adapters/system/gather-host-facts.js";
 import { readProcesses } from "../../adapters/system/live-probes.js";
 import { RootedFs } from "../../adapters/system/rooted-fs.js";
 import type { ListeningSocket } from "../../core/audit/host-facts.js";
+import { type NftRuleset, parseNftJson } from "../../core/audit/nft-ruleset.js";
 import { parseProcNetTcp } from "../../core/audit/parse-proc-net.js";
 import { parseYamlWithPositions } from "../../core/config/config-context.js";
 import { parseFirewallSection } from "../../core/config/firewall-section.js";
@@ -315,7 +316,26 @@ async function makePlan(
       }
     } catch {}
   }
+  // Live: the whole nftables ruleset, so a firewall that is not Rampart's is seen too.
+  let ruleset: NftRuleset | undefined;
+  let rampartTable = "rampart_fw";
+  if (loaded.configGiven) {
+    const { data, context } = parseYamlWithPositions(
+      readFileSync(loaded.configPath, "utf8"),
+      loaded.configPath,
+    );
+    rampartTable = parseFirewallSection(data, context).table;
+  }
+  if (live && desired.sshPort !== undefined) {
+    try {
+      const r = await runCommand("nft", ["-j", "list", "ruleset"], { timeoutMs: 30_000 });
+      if (r.code === 0) ruleset = parseNftJson(r.stdout);
+    } catch {
+      // No nft on this host: no nftables firewall to be in the way.
+    }
+  }
   const plan = planHarden(desired, {
+    ...(ruleset ? { ruleset, rampartTable } : {}),
     tree,
     facts,
     live,

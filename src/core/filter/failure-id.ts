@@ -7,7 +7,13 @@ import { parseIp } from "../ip/ip-address.js";
  */
 export type AddressFamilyHint = 4 | 6 | undefined;
 
-export function failureIdText(text: string, family: AddressFamilyHint, cidr?: number): string {
+/** The id as fail2ban prints it, and the address it names (canonical) when it is one host. */
+export interface FailureId {
+  readonly id: string;
+  readonly ip: string | null;
+}
+
+export function failureId(text: string, family: AddressFamilyHint, cidr?: number): FailureId {
   let body = text;
   let prefix = cidr;
   if (family === undefined) {
@@ -16,18 +22,23 @@ export function failureIdText(text: string, family: AddressFamilyHint, cidr?: nu
     const slash = body.indexOf("/");
     if (slash >= 0) {
       const plen = body.slice(slash + 1);
-      if (!/^\d+$/.test(plen)) return text;
+      if (!/^\d+$/.test(plen)) return { id: text, ip: parseIp(text)?.text ?? null };
       prefix = Number(plen);
       body = body.slice(0, slash);
     }
   }
   const address = parseIp(body);
-  if (!address || body.startsWith("[") || (family !== undefined && !familyMatches(body, family))) return body;
+  if (!address || body.startsWith("[") || (family !== undefined && !familyMatches(body, family))) {
+    return { id: body, ip: null };
+  }
   const max = address.family === 4 ? 32 : 128;
-  if (prefix === undefined || prefix >= max || prefix < 0) return ntop(address.family, address.bytes);
+  if (prefix === undefined || prefix >= max || prefix < 0) {
+    const id = ntop(address.family, address.bytes);
+    return { id, ip: id === address.text ? id : address.text };
+  }
   const masked = new Uint8Array(address.bytes);
   for (let bit = prefix; bit < max; bit++) masked[bit >> 3] = (masked[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
-  return `${ntop(address.family, masked)}${prefix > 0 ? `/${prefix}` : ""}`;
+  return { id: `${ntop(address.family, masked)}${prefix > 0 ? `/${prefix}` : ""}`, ip: null };
 }
 
 function familyMatches(body: string, family: 4 | 6): boolean {

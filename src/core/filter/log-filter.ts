@@ -1,7 +1,7 @@
 import type { DateDetector } from "../date/date-detector.js";
 import { parseIp } from "../ip/ip-address.js";
 import { type FilterRegex, type Groups, type TupleLine, tupleLinesBuffer } from "./fail-regex.js";
-import { failureIdText } from "./failure-id.js";
+import { type FailureId, failureId } from "./failure-id.js";
 import type { UseDns } from "./host-tags.js";
 import type { LineFilter, LogFailure } from "./log-failure.js";
 import { MlfidCache } from "./mlfid-cache.js";
@@ -220,8 +220,8 @@ export class LogFilter implements LineFilter {
       const matches = (fail.matches ?? []).map((t) => t.join(""));
       for (const id of ids) {
         failures.push({
-          id,
-          ip: parseIp(id)?.text ?? null,
+          id: id.id,
+          ip: id.ip,
           time: date ?? now,
           line: lineNumber,
           user,
@@ -240,7 +240,7 @@ export class LogFilter implements LineFilter {
   private failureIds(
     groups: Groups,
     mlfid: string | undefined,
-  ): readonly string[] | typeof PENDING | typeof NO_ID {
+  ): readonly FailureId[] | typeof PENDING | typeof NO_ID {
     const fid = groups.fid;
     const raw = this.parts.useDns === "raw";
     const cidr = groups.cidr ? Number(groups.cidr) : undefined;
@@ -252,19 +252,19 @@ export class LogFilter implements LineFilter {
       if (ip !== undefined) family = 6;
     }
     if (ip !== undefined) {
-      if (fid === undefined || fid === ip) return [failureIdText(ip, family, cidr)];
-      return [raw ? fid : failureIdText(fid, undefined)];
+      if (fid === undefined || fid === ip) return [failureId(ip, family, cidr)];
+      return [raw ? rawId(fid) : failureId(fid, undefined)];
     }
     const dns = groups.dns;
     if (dns !== undefined) {
-      if (raw) return [fid === undefined || fid === dns ? dns : fid];
+      if (raw) return [rawId(fid === undefined || fid === dns ? dns : fid)];
       // DNSUtils.textToIp: a literal IPv4 first (searchIP's IPv6 branch never returns), then names.
-      if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(dns) && parseIp(dns)) return [failureIdText(dns, undefined)];
+      if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(dns) && parseIp(dns)) return [failureId(dns, undefined)];
       if (this.parts.useDns === "no") return [];
-      return (this.parts.resolveHost?.(dns) ?? []).map((address) => failureIdText(address, undefined));
+      return (this.parts.resolveHost?.(dns) ?? []).map((address) => failureId(address, undefined));
     }
     if (fid === undefined) return mlfid === undefined ? NO_ID : PENDING;
-    return [raw ? fid : failureIdText(fid, undefined)];
+    return [raw ? rawId(fid) : failureId(fid, undefined)];
   }
 
   private ignoreLine(
@@ -350,4 +350,9 @@ function updateUsers(fail: FailData, user: string | undefined): Set<string> | un
     fail.users.add(user);
   }
   return fail.users;
+}
+
+/** `usedns = raw`: the text is the id; it is still an address when it strictly parses as one. */
+function rawId(text: string): FailureId {
+  return { id: text, ip: parseIp(text)?.text ?? null };
 }

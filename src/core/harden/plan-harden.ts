@@ -1,5 +1,7 @@
 import { type AccountsDb, classifyHash, parseGroup, parsePasswd, parseShadow } from "../audit/accounts.js";
+import { evaluatePort } from "../audit/firewall-model.js";
 import type { HostFacts, ListeningSocket } from "../audit/host-facts.js";
+import type { NftRuleset } from "../audit/nft-ruleset.js";
 import { parseSshPublicKey } from "../audit/ssh-public-key.js";
 import { type Problem, problem } from "../errors/problem.js";
 import { applyCommand } from "../firewall/apply-command.js";
@@ -36,6 +38,10 @@ export interface HardenInput {
   readonly firewall?: { readonly state: FirewallState; readonly sets: ReadonlyMap<string, AddressSet> };
   /** Rampart's config file (guard jails live there). */
   readonly rampartConfig: string;
+  /** The live nftables ruleset (`nft -j list ruleset`), to see firewalls that are not Rampart's. */
+  readonly ruleset?: NftRuleset;
+  /** Rampart's own nft table (its rules come from `firewall` above). */
+  readonly rampartTable?: string;
   /** Offline trees: the firewall's rules.json inside the tree, edited as a file (no nft to run). */
   readonly firewallRulesPath?: string;
   /** Offline trees: the guard's unit text, installed as a file plus the enabling symlink. */
@@ -319,6 +325,24 @@ export function planHarden(desired: HardenDesired, input: HardenInput): HardenPl
 
   // ---- firewall: the new SSH port must get through before sshd moves to it.
   const fwEnabled = input.firewall?.state.enabled === true;
+  if (portChanges && newPort !== undefined && input.ruleset) {
+    // Rampart's table is judged (and opened) through its own rules above; any other table that
+    // drops the new port would cut the admin off after confirm, and harden cannot open it.
+    const own = (x: { family: string; table?: string; name?: string }) =>
+      x.family === "inet" && (x.table ?? x.name) === (input.rampartTable ?? "rampart_fw");
+    const others: NftRuleset = {
+      tables: input.ruleset.tables.filter((t) => !own(t)),
+      chains: input.ruleset.chains.filter((c) => !own(c)),
+      rules: input.ruleset.rules.filter((r) => !own(r)),
+      sets: input.ruleset.sets.filter((x) => !own(x)),
+    };
+    const v = evaluatePort(others, newPort, 4);
+    if (v.verdict === "drop")
+      b.refuse(
+        "harden.firewall-other",
+        `Another firewall would drop the new SSH port ${newPort}/tcp (${v.evidence.join("; ")}); open it there first`,
+      );
+  }
   if (desired.firewall)
     planFirewall(b, input, portChanges ? newPort : undefined, portsBefore, newPort ?? portsBefore[0] ?? 22);
   else if (fwEnabled && portChanges && newPort !== undefined && input.firewall) {

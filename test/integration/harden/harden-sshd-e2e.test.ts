@@ -260,6 +260,30 @@ Subsystem sftp /usr/lib/openssh/sftp-server
     assert.equal(keyLogin("alice", 2222, "true").status, 0);
   });
 
+  it("refuses a new port that another (non-Rampart) nftables firewall drops", () => {
+    const nft = (script: string) =>
+      execFileSync("ip", ["netns", "exec", lab.ns.server!, "nft", "-f", "-"], { input: script });
+    nft(`table inet other_fw {
+  chain input { type filter hook input priority 0; policy drop;
+    iif "lo" accept
+    ct state established,related accept
+    tcp dport 2222 accept
+  }
+}
+`);
+    try {
+      const r = harden(["--ssh-port", "2400", "--apply", "--yes"]);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /Another firewall would drop the new SSH port 2400\/tcp \(.*other_fw.*\); open it there first/,
+      );
+      assert.equal(keyLogin("alice", 2222, "true").status, 0, "the allowed port still works");
+    } finally {
+      nft("delete table inet other_fw\n");
+    }
+  });
+
   it("an unconfirmed change rolls itself back within its timeout", async () => {
     const r = harden(["--ssh-port", "2200", "--apply", "--yes", "--confirm-timeout", "2"]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
