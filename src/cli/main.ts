@@ -1,5 +1,5 @@
-import { ExitCode, RampartError } from "../core/errors/rampart-error.js";
 import { formatProblem } from "../core/errors/problem.js";
+import { ExitCode, RampartError } from "../core/errors/rampart-error.js";
 import { type CliIo, type Command, processIo } from "./cli-io.js";
 
 const USAGE = `Usage: rampart <command> [options]
@@ -67,6 +67,8 @@ export function reportError(error: unknown, io: CliIo): number {
     if (io.env.RAMPART_DEBUG && error.cause) io.stderr.write(`${String(error.cause)}\n`);
     return error.exitCode;
   }
-  io.stderr.write(`rampart: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  io.stderr.write(
+    `rampart: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return ExitCode.failure;
 }

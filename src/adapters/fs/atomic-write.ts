@@ -1,6 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, chownSync } from "node:fs";
-import { mkdirSync } from "node:fs";
+import {
+  chownSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /**
@@ -8,7 +17,11 @@ import { basename, dirname, join } from "node:path";
  * temp file in the same directory, fsync, rename, fsync the directory. Keeps the existing
  * file's mode and owner unless `mode` is given.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { mode?: number } = {},
+): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   let existing: { mode: number; uid: number; gid: number } | undefined;

@@ -18,7 +18,11 @@ export interface RunOptions {
  * Runs a program with an argv array — never through a shell, so log text, addresses and user
  * names passed as arguments cannot become shell syntax.
  */
-export function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+export function runCommand(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ["pipe", "pipe", "pipe"],

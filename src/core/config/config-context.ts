@@ -1,5 +1,5 @@
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import { type Problem, type SourcePosition, problem } from "../errors/problem.js";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { type Problem, problem, type SourcePosition } from "../errors/problem.js";
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -59,7 +59,9 @@ export function parseYamlWithPositions(text: string, file: string): ParsedYaml {
   };
   const context = new ConfigContext(file, locate);
   for (const error of [...doc.errors, ...doc.warnings]) {
-    context.problems.push(problem("config.yaml", `Invalid YAML: ${error.message.split("\n")[0]}`, toPosition(error.pos[0])));
+    context.problems.push(
+      problem("config.yaml", `Invalid YAML: ${error.message.split("\n")[0]}`, toPosition(error.pos[0])),
+    );
   }
   return { data: doc.errors.length > 0 ? undefined : doc.toJS(), context };
 }
@@ -78,7 +80,10 @@ export function checkKnownKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      ctx.report("config.unknown-key", `Unknown key "${key}" in ${section} (known: ${known.join(", ")})`, [...path, key]);
+      ctx.report("config.unknown-key", `Unknown key "${key}" in ${section} (known: ${known.join(", ")})`, [
+        ...path,
+        key,
+      ]);
     }
   }
 }

@@ -15,7 +15,19 @@ describe("parseIp", () => {
     assert.equal(parseIp("::ffff:192.0.2.7")?.family, 4);
   });
   it("rejects junk that fail2ban's IPv6 regex lets through", () => {
-    for (const bad of ["12:34:56", "dead:beef", "192.030.0.6", "256.1.1.1", "1.2.3", "1.2.3.4.5", "", "::1::", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", " 1.2.3.4"]) {
+    for (const bad of [
+      "12:34:56",
+      "dead:beef",
+      "192.030.0.6",
+      "256.1.1.1",
+      "1.2.3",
+      "1.2.3.4.5",
+      "",
+      "::1::",
+      "fe80::1%eth0",
+      "1:2:3:4:5:6:7:8:9",
+      " 1.2.3.4",
+    ]) {
       assert.equal(parseIp(bad), undefined, bad);
     }
   });

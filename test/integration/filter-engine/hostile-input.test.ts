@@ -97,7 +97,15 @@ describe("time bound per line", () => {
     // without the bound this run would not end for hours.
     const clean = join(dir, "clean.log");
     writeFileSync(clean, `${[lines[0], lines[3]].join("\n")}\n`);
-    const baseline = run(["filter", "test", clean, join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"]);
+    const baseline = run([
+      "filter",
+      "test",
+      clean,
+      join(FIXTURES, "redos.conf"),
+      "--json",
+      "--line-budget",
+      "10",
+    ]);
     assert.ok(r.ms - baseline.ms < 3_000, `hostile run ${r.ms} ms vs clean run ${baseline.ms} ms`);
   });
 });

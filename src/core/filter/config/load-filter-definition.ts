@@ -1,4 +1,4 @@
-import { failed, ok, type Problem, problem, type Result, type SourcePosition } from "../../errors/problem.js";
+import { failed, ok, type Problem, problem, type SourcePosition } from "../../errors/problem.js";
 import { ConfigFileReader, type ConfigFileSet } from "./config-file-set.js";
 import { ConfigLookupError, type ConfigStore, splitConditional } from "./config-store.js";
 import type { FilterDefinition, FilterFiles, RegexSource } from "./filter-definition.js";
