@@ -159,20 +159,23 @@ async function commit(
     }
   }
   const table = loaded.config.table;
+  const ipv6SourcePrefix = loaded.config.ipv6SourcePrefix;
   if (opts.dryRun) {
     if (!candidate.enabled && previous.enabled === false) {
       io.stdout.write(
         `# The firewall is disabled: nothing would be loaded. "rampart firewall enable" would load:\n`,
       );
-      io.stdout.write(renderFirewallScript({ ...candidate, enabled: true }, sets, { table }));
+      io.stdout.write(
+        renderFirewallScript({ ...candidate, enabled: true }, sets, { table, ipv6SourcePrefix }),
+      );
     } else {
-      io.stdout.write(renderFirewallScript(candidate, sets, { table }));
+      io.stdout.write(renderFirewallScript(candidate, sets, { table, ipv6SourcePrefix }));
     }
     return false;
   }
   // Disabled before and after: no kernel change (ufw: "rules updated" while inactive).
   if (candidate.enabled || previous.enabled || how.alwaysLoad) {
-    const script = renderFirewallScript(candidate, sets, { table });
+    const script = renderFirewallScript(candidate, sets, { table, ipv6SourcePrefix });
     await loaded.nft.apply(script);
     loaded.store.writeApplied(script);
   }
@@ -234,7 +237,9 @@ async function updateSets(
     state.rules.some((r) => r.from.kind === "set" && r.from.name === "cloudflare") ||
     state.rules.some((r) => r.to.kind === "set" && r.to.name === "cloudflare");
   if (opts.dryRun) {
-    io.stdout.write(renderFirewallScript(state, sets, { table: config.table }));
+    io.stdout.write(
+      renderFirewallScript(state, sets, { table: config.table, ipv6SourcePrefix: config.ipv6SourcePrefix }),
+    );
     io.stderr.write(
       `Would update Cloudflare's ranges: ${fresh.v4.length} IPv4, ${fresh.v6.length} IPv6${same ? " (unchanged)" : ""}\n`,
     );

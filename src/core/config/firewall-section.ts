@@ -19,6 +19,8 @@ export interface FirewallConfig {
   readonly sshPorts?: readonly number[];
   /** Where `rampart firewall install` writes the boot unit. */
   readonly unitPath: string;
+  /** IPv6 sources are counted by this prefix for limit/--connlimit/--rate (one host owns a /64). */
+  readonly ipv6SourcePrefix: number;
 }
 
 export const FIREWALL_DEFAULTS: FirewallConfig = {
@@ -30,6 +32,7 @@ export const FIREWALL_DEFAULTS: FirewallConfig = {
   cloudflareUrl: "https://api.cloudflare.com/client/v4/ips",
   sshd: "sshd",
   unitPath: "/etc/systemd/system/rampart-firewall.service",
+  ipv6SourcePrefix: 64,
 };
 
 const KNOWN = [
@@ -41,6 +44,7 @@ const KNOWN = [
   "sshd",
   "ssh_ports",
   "unit_path",
+  "ipv6_source_prefix",
 ] as const;
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 // Set names become nft identifiers ("set_<name>_v4") and rule words, so letters first.
@@ -116,6 +120,18 @@ export function parseFirewallSection(data: unknown, ctx: ConfigContext): Firewal
         "ssh_ports",
       ]);
   }
+  let ipv6SourcePrefix = FIREWALL_DEFAULTS.ipv6SourcePrefix;
+  if (section.ipv6_source_prefix !== undefined) {
+    const value = section.ipv6_source_prefix;
+    if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 128)
+      ipv6SourcePrefix = value as number;
+    else
+      ctx.report(
+        "config.firewall.ipv6-source-prefix",
+        `Expected a prefix length from 1 to 128 at "firewall.ipv6_source_prefix", got ${JSON.stringify(value)}`,
+        ["firewall", "ipv6_source_prefix"],
+      );
+  }
   let cloudflareUrl = FIREWALL_DEFAULTS.cloudflareUrl;
   if (section.cloudflare_url !== undefined) {
     if (typeof section.cloudflare_url === "string" && /^https?:\/\/[^\s]+$/.test(section.cloudflare_url)) {
@@ -142,5 +158,6 @@ export function parseFirewallSection(data: unknown, ctx: ConfigContext): Firewal
     sshd: pathValue(ctx, section.sshd, ["firewall", "sshd"], FIREWALL_DEFAULTS.sshd),
     ...(sshPorts !== undefined ? { sshPorts } : {}),
     unitPath: pathValue(ctx, section.unit_path, ["firewall", "unit_path"], FIREWALL_DEFAULTS.unitPath),
+    ipv6SourcePrefix,
   };
 }

@@ -97,3 +97,13 @@ describe("nft script renderer", () => {
     assert.match(script, /set set_big_v4 \{\n\t\ttype ipv4_addr\n\t\telements = \{ 11\.0\.0\.0, /);
   });
 });
+
+describe("IPv6 per-source prefix", () => {
+  it("builds nft masks for any prefix", async () => {
+    const { ipv6PrefixMask } = await import("./nft-script.js");
+    assert.equal(ipv6PrefixMask(64), "ffff:ffff:ffff:ffff::");
+    assert.equal(ipv6PrefixMask(56), "ffff:ffff:ffff:ff00::");
+    assert.equal(ipv6PrefixMask(48), "ffff:ffff:ffff::");
+    assert.equal(ipv6PrefixMask(1), "8000::");
+  });
+});

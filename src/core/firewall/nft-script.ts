@@ -12,6 +12,20 @@ import type { AddressSet } from "./set-file.js";
 export interface RenderOptions {
   /** nft table name (family inet); Rampart never touches any other table. */
   readonly table: string;
+  /** Per-source limits count IPv6 clients by this prefix (default 64). */
+  readonly ipv6SourcePrefix?: number | undefined;
+}
+
+/** `ffff:ffff:ffff:ffff::` for 64: the mask nft applies to an IPv6 source before counting it. */
+export function ipv6PrefixMask(prefix: number): string {
+  const groups: string[] = [];
+  for (let g = 0; g < 8; g++) {
+    const bits = Math.max(0, Math.min(16, prefix - g * 16));
+    groups.push(((0xffff << (16 - bits)) & 0xffff).toString(16));
+  }
+  // Trailing zero groups compress to "::" (nft accepts either form).
+  const text = groups.join(":").replace(/(?::0)+$/, "::");
+  return text.endsWith(":::") ? text.slice(0, -1) : text;
 }
 
 /** nft identifiers: letters, digits, underscore; the config parser enforces the same. */
@@ -140,6 +154,7 @@ function renderRule(
   number: number,
   sets: ReadonlyMap<string, AddressSet>,
   out: Rendered,
+  options: RenderOptions,
 ): void {
   const families = ruleFamilies(rule, sets);
   const rate = rule.rate ?? (rule.action === "limit" ? UFW_LIMIT : undefined);
@@ -178,8 +193,15 @@ function renderRule(
     const lead = base === "" ? "" : `${base} `;
     if (family !== undefined && needsMeter) {
       const addrType = family === 4 ? "ipv4_addr" : "ipv6_addr";
-      // Per-source keys: the address for IPv4, its /64 for IPv6 (one host usually owns a /64).
-      const key = family === 4 ? `ip ${localPeer}` : `ip6 ${localPeer} & ffff:ffff:ffff:ffff::`;
+      // Per-source keys: the address for IPv4, its /64 (configurable) for IPv6 — one host usually
+      // owns a whole /64, so counting single IPv6 addresses would let it dodge every limit.
+      const v6prefix = options.ipv6SourcePrefix ?? 64;
+      const key =
+        family === 4
+          ? `ip ${localPeer}`
+          : v6prefix >= 128
+            ? `ip6 ${localPeer}`
+            : `ip6 ${localPeer} & ${ipv6PrefixMask(v6prefix)}`;
       if (rate !== undefined) {
         const setName = `meter_${number}_rate_v${family}`;
         // The timeout only bounds memory; it is longer than any bucket takes to refill.
@@ -268,7 +290,7 @@ export function renderFirewallScript(
   const usedSets = new Set<string>();
   state.rules.forEach((rule, index) => {
     for (const spec of [rule.from, rule.to]) if (spec.kind === "set") usedSets.add(spec.name);
-    renderRule(rule, index + 1, sets, rule.direction === "in" ? input : output);
+    renderRule(rule, index + 1, sets, rule.direction === "in" ? input : output, options);
   });
   const parts: string[] = [
     "#!/usr/sbin/nft -f",
