@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, 
 import { join } from "node:path";
 import { parseTransaction, TRANSACTION_ID, type TransactionRecord } from "../../core/harden/transaction.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { acquirePidLock } from "../fs/pid-lock.js";
 
 /** Transactions under `stateDir` (default /var/lib/rampart/harden): one directory per apply. */
 export class TransactionStore {
@@ -56,28 +57,9 @@ export class TransactionStore {
   lock(): () => void {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     const path = join(this.stateDir, ".lock");
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, "wx", 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(path);
-          } catch {}
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const owner = Number(readFileSync(path, "utf8").trim());
-        let alive = false;
-        try {
-          process.kill(owner, 0);
-          alive = true;
-        } catch {}
-        if (alive) throw new Error(`Another "rampart harden" (pid ${owner}) is running (lock ${path})`);
-        unlinkSync(path);
-      }
-    }
-    throw new Error(`Cannot take the lock ${path}`);
+    return acquirePidLock(
+      path,
+      (owner) => new Error(`Another "rampart harden" (pid ${owner}) is running (lock ${path})`),
+    );
   }
 }

@@ -9,6 +9,7 @@ import { type FirewallState, INITIAL_STATE } from "../../core/firewall/firewall-
 import { parseFirewallState, serializeFirewallState } from "../../core/firewall/firewall-state.js";
 import { type AddressSet, parseSetFile } from "../../core/firewall/set-file.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { acquirePidLock } from "../fs/pid-lock.js";
 
 /** Cloudflare's ranges as shipped in the package (data/), the fallback before any update. */
 export const SHIPPED_DATA_DIR = fileURLToPath(new URL("../../../../data/", import.meta.url));
@@ -43,35 +44,14 @@ export class FirewallStore {
   lock(): () => void {
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, ".lock");
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, "wx", 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(path);
-          } catch {}
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const owner = Number(readFileSync(path, "utf8").trim());
-        let alive = false;
-        try {
-          alive = Number.isInteger(owner) && owner > 0 && process.kill(owner, 0);
-        } catch {
-          alive = false;
-        }
-        if (alive) {
-          throw new RampartError(
-            "firewall.locked",
-            `Another "rampart firewall" command is changing the rules (pid ${owner}); try again`,
-          );
-        }
-        unlinkSync(path);
-      }
-    }
-    throw new RampartError("firewall.locked", `Cannot take the lock ${path}`);
+    return acquirePidLock(
+      path,
+      (owner) =>
+        new RampartError(
+          "firewall.locked",
+          `Another "rampart firewall" command is changing the rules (pid ${owner}); try again`,
+        ),
+    );
   }
 
   readState(): FirewallState {
