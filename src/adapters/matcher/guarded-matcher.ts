@@ -17,6 +17,8 @@ export interface MatcherOptions {
   readonly lineBudgetMs?: number;
   /** Lines longer than this are matched on their first `maxLineLength` characters. */
   readonly maxLineLength?: number;
+  /** Send the matched log text along with each failure (default true; the guard's actions use it). */
+  readonly withMatches?: boolean;
   /** Told about every abandoned line. */
   readonly onLineAbandoned?: (line: number, text: string) => void;
 }
@@ -60,6 +62,7 @@ export class GuardedMatcher {
     private readonly options: {
       lineBudgetMs: number;
       maxLineLength: number;
+      withMatches: boolean;
       onLineAbandoned: ((line: number, text: string) => void) | undefined;
     },
   ) {}
@@ -72,6 +75,7 @@ export class GuardedMatcher {
     const matcher = new GuardedMatcher(filters, {
       lineBudgetMs: options.lineBudgetMs ?? DEFAULT_LINE_BUDGET_MS,
       maxLineLength: options.maxLineLength ?? 65536,
+      withMatches: options.withMatches ?? true,
       onLineAbandoned: options.onLineAbandoned,
     });
     await matcher.spawn();
@@ -183,17 +187,26 @@ export class GuardedMatcher {
         cleanup();
         resolve({ kind: "reply", reply });
       };
+      // A dead worker answers nothing: every later batch must fail fast instead of waiting.
       const onError = (error: Error) => {
         cleanup();
-        reject(new RampartError("matcher.crashed", "The matcher worker failed", { cause: error }));
+        if (this.worker === worker) this.worker = undefined;
+        reject(
+          new RampartError("matcher.crashed", `The matcher worker failed: ${error.message}`, {
+            cause: error,
+          }),
+        );
       };
+      const onExit = (code: number) => onError(new Error(`the worker exited with code ${code}`));
       const cleanup = () => {
         clearInterval(timer);
         worker.off("message", onMessage);
         worker.off("error", onError);
+        worker.off("exit", onExit);
       };
       worker.on("message", onMessage);
       worker.on("error", onError);
+      worker.on("exit", onExit);
       worker.postMessage(request);
     });
   }

@@ -78,6 +78,7 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     matcher = await GuardedMatcher.start([{ spec: filterSpec, filterDir: args.values["filter-dir"] }], {
       lineBudgetMs,
+      withMatches: false,
       onLineAbandoned: (line, text) => abandoned.push({ line, length: text.length }),
     });
   } catch (error) {
