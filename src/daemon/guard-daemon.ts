@@ -119,9 +119,6 @@ export class GuardDaemon {
     this.detector.restore(restored);
     this.restorePendingFailures();
     await this.installTable();
-    log.notice(
-      `Guard started: ${this.detector.jailNames().length} jail(s), ${restored.length} active ban(s) restored into table inet ${this.config.nftTable}`,
-    );
     this.jails = jails.value;
     this.matcher = await this.startMatcher(jails.requests);
     this.control = new ControlServer(this.config.socket, (r) => this.handle(r));
@@ -132,6 +129,10 @@ export class GuardDaemon {
     const check = this.options.tableCheckSeconds ?? 30;
     if (check > 0) this.timers.push(setInterval(() => void this.checkTable(), check * 1000));
     for (const t of this.timers) t.unref();
+    // Only now is every source following its log: "started" means lines are being watched.
+    log.notice(
+      `Guard started: ${this.detector.jailNames().length} jail(s), ${restored.length} active ban(s) restored into table inet ${this.config.nftTable}`,
+    );
   }
 
   /** Graceful stop: bans stay in the kernel (they carry their own timeouts) and in the store. */
