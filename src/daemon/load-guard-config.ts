@@ -1,5 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { ConfigContext, isRecord, parseYamlWithPositions } from "../core/config/config-context.js";
+import {
+  ConfigContext,
+  checkTopLevelKeys,
+  isRecord,
+  parseYamlWithPositions,
+} from "../core/config/config-context.js";
 import { type GuardConfig, parseGuardSection } from "../core/config/guard-section.js";
 import type { Problem } from "../core/errors/problem.js";
 import { problem } from "../core/errors/problem.js";
@@ -32,6 +37,7 @@ export function loadGuardConfig(path: string | undefined, authLog = "/var/log/au
     };
   }
   const { data, context } = parseYamlWithPositions(text, file);
+  checkTopLevelKeys(context, data);
   if (context.problems.length > 0) return { ok: false, problems: context.problems };
   if (data !== undefined && data !== null && !isRecord(data)) {
     return {

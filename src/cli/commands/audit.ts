@@ -13,7 +13,7 @@ import {
   DEFAULT_AUDIT_SECTION,
   parseAuditSection,
 } from "../../core/config/audit-section.js";
-import { isRecord, parseYamlWithPositions } from "../../core/config/config-context.js";
+import { checkTopLevelKeys, isRecord, parseYamlWithPositions } from "../../core/config/config-context.js";
 import { formatProblem, type Problem } from "../../core/errors/problem.js";
 import { ExitCode } from "../../core/errors/rampart-error.js";
 import { renderHtmlReport } from "../../core/report/html-report.js";
@@ -78,10 +78,14 @@ export async function auditCommand(argv: readonly string[], io: CliIo): Promise<
   }
   if (configText !== undefined) {
     const { data, context } = parseYamlWithPositions(configText, configPath);
+    checkTopLevelKeys(context, data);
     if (context.problems.length === 0)
       section = parseAuditSection(isRecord(data) ? data.audit : undefined, context);
     const auditProblems = context.problems.filter(
-      (p) => p.code === "config.yaml" || (p.at && isAuditPath(configText, p.at.line)),
+      (p) =>
+        p.code === "config.yaml" ||
+        p.code === "config.unknown-section" ||
+        (p.at && isAuditPath(configText, p.at.line)),
     );
     if (auditProblems.length) return usageError(io, `Invalid config "${configPath}"`, auditProblems);
   }

@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../../adapters/fs/atomic-write.js";
 import { FirewallStore, loadSets, readServicesText } from "../../adapters/nft/firewall-store.js";
 import { createNftRunner, hasTable, type NftRunner } from "../../adapters/nft/nft-runner.js";
 import { fetchText, readSshdPorts } from "../../adapters/nft/system-facts.js";
-import { parseYamlWithPositions } from "../../core/config/config-context.js";
+import { checkTopLevelKeys, parseYamlWithPositions } from "../../core/config/config-context.js";
 import { type FirewallConfig, parseFirewallSection } from "../../core/config/firewall-section.js";
 import { type Problem, problem } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
@@ -81,6 +81,7 @@ function loadConfig(
     }
   }
   const { data, context } = parseYamlWithPositions(text, configPath);
+  checkTopLevelKeys(context, data);
   const config = parseFirewallSection(data, context);
   if (context.problems.length > 0) {
     throw new RampartError("config.invalid", `Cannot load config ${configPath}`, {

@@ -21,7 +21,7 @@ import { RootedFs } from "../../adapters/system/rooted-fs.js";
 import type { ListeningSocket } from "../../core/audit/host-facts.js";
 import { type NftRuleset, parseNftJson } from "../../core/audit/nft-ruleset.js";
 import { parseProcNetTcp } from "../../core/audit/parse-proc-net.js";
-import { parseYamlWithPositions } from "../../core/config/config-context.js";
+import { checkTopLevelKeys, parseYamlWithPositions } from "../../core/config/config-context.js";
 import { parseFirewallSection } from "../../core/config/firewall-section.js";
 import { HARDEN_DEFAULTS, type HardenSection, parseHardenSection } from "../../core/config/harden-section.js";
 import { formatProblem } from "../../core/errors/problem.js";
@@ -120,10 +120,15 @@ function loadConfig(values: Values, io: CliIo): Loaded {
     return { section: HARDEN_DEFAULTS, configPath, firewallStateDir: "/var/lib/rampart", configGiven: false };
   }
   const { data, context } = parseYamlWithPositions(readFileSync(configPath, "utf8"), configPath);
+  checkTopLevelKeys(context, data);
   const section = parseHardenSection(data, context);
   const fw = parseFirewallSection(data, context);
   const mine = context.problems.filter(
-    (p) => p.code.startsWith("config.harden") || /"harden/.test(p.message) || p.code.startsWith("yaml"),
+    (p) =>
+      p.code.startsWith("config.harden") ||
+      p.code === "config.unknown-section" ||
+      /"harden/.test(p.message) ||
+      p.code.startsWith("yaml"),
   );
   if (mine.length > 0)
     throw new UsageError(

@@ -87,3 +87,23 @@ export function checkKnownKeys(
     }
   }
 }
+
+/** The sections of rampart.yaml; each command reads its own, all of them reject a misspelt one. */
+export const RAMPART_CONFIG_SECTIONS = ["state_dir", "guard", "firewall", "audit", "harden"] as const;
+
+/**
+ * A misspelt section (`gaurd:`) would otherwise be ignored silently and its defaults used, so
+ * every command reports unknown top-level keys (code "config.unknown-section").
+ */
+export function checkTopLevelKeys(ctx: ConfigContext, data: unknown): void {
+  if (!isRecord(data)) return;
+  for (const key of Object.keys(data)) {
+    if (!(RAMPART_CONFIG_SECTIONS as readonly string[]).includes(key)) {
+      ctx.report(
+        "config.unknown-section",
+        `Unknown section "${key}" in the config (known: ${RAMPART_CONFIG_SECTIONS.join(", ")})`,
+        [key],
+      );
+    }
+  }
+}
