@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { GuardDaemon } from "../../../src/daemon/guard-daemon.js";
 import { GuardLogger } from "../../../src/daemon/guard-logger.js";
 import { loadGuardConfig } from "../../../src/daemon/load-guard-config.js";
-import { createLab, nsNft, waitFor } from "./guard-lab.js";
+import { createLab, nsNft, startLabDaemon, waitFor } from "./guard-lab.js";
 
 const filter = fileURLToPath(
   new URL("../../../../test/fixtures/guard/filter.d/guard-test.conf", import.meta.url),
@@ -58,16 +58,7 @@ describe("guard daemon in-process: actions, self-healing table", () => {
         - command: [${JSON.stringify(process.execPath)}, "-e", "process.exit(3)"]
 `,
     );
-    const loaded = loadGuardConfig(config);
-    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-    const notices: string[] = [];
-    const daemon = new GuardDaemon({
-      config: loaded.config,
-      logger: new GuardLogger(undefined, (l) => notices.push(l)),
-      reloadConfig: () => loadGuardConfig(config),
-      nftCommand: ["ip", "netns", "exec", lab.ns.server!, "nft"],
-    });
-    await daemon.start();
+    const { daemon, lines: notices } = await startLabDaemon(lab, config);
     try {
       assert.ok((await daemon.handle({ op: "ban", jail: "test", address: "2001:db8::7" })).ok);
       assert.ok((await daemon.handle({ op: "unban", address: "2001:db8::7" })).ok);

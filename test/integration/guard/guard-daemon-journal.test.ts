@@ -3,11 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { GuardDaemon } from "../../../src/daemon/guard-daemon.js";
-import { GuardLogger } from "../../../src/daemon/guard-logger.js";
-import { loadGuardConfig } from "../../../src/daemon/load-guard-config.js";
 import { appendJournal, canWriteJournal, sshdEntry } from "../../support/journal-writer.js";
-import { createLab, nsNft, waitFor } from "./guard-lab.js";
+import { createLab, nsNft, startLabDaemon, waitFor } from "./guard-lab.js";
 
 const skip = canWriteJournal() ? false : "systemd-journal-remote is not installed";
 
@@ -39,16 +36,7 @@ describe("guard daemon with the journald backend", { skip }, () => {
       maxretry: 2
 `,
     );
-    const loaded = loadGuardConfig(config);
-    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-    const lines: string[] = [];
-    const daemon = new GuardDaemon({
-      config: loaded.config,
-      logger: new GuardLogger(undefined, (l) => lines.push(l)),
-      reloadConfig: () => loadGuardConfig(config),
-      nftCommand: ["ip", "netns", "exec", lab.ns.server!, "nft"],
-    });
-    await daemon.start();
+    const { daemon, lines } = await startLabDaemon(lab, config);
     try {
       // A local user's `logger -t sshd` sets SYSLOG_IDENTIFIER but not the trusted _COMM.
       const forged = { _COMM: "logger", _PID: "999", SYSLOG_IDENTIFIER: "sshd", MESSAGE: "" };

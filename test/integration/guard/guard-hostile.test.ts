@@ -3,10 +3,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { GuardDaemon } from "../../../src/daemon/guard-daemon.js";
-import { GuardLogger } from "../../../src/daemon/guard-logger.js";
-import { loadGuardConfig } from "../../../src/daemon/load-guard-config.js";
-import { createLab, waitFor } from "./guard-lab.js";
+import { createLab, startLabDaemon, waitFor } from "./guard-lab.js";
 
 /** syslog's date as rsyslog writes it into auth.log, for now. */
 function syslogDate(d = new Date()): string {
@@ -35,16 +32,7 @@ describe("guard daemon under hostile log input (built-in sshd filter)", () => {
       config,
       `guard:\n  database: ${dir}/rampart.db\n  socket: ${dir}/rampart.sock\n  jails:\n    sshd:\n      logpath: ${log}\n      maxretry: 2\n`,
     );
-    const loaded = loadGuardConfig(config);
-    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-    const lines: string[] = [];
-    const daemon = new GuardDaemon({
-      config: loaded.config,
-      logger: new GuardLogger(undefined, (l) => lines.push(l)),
-      reloadConfig: () => loadGuardConfig(config),
-      nftCommand: ["ip", "netns", "exec", lab.ns.server!, "nft"],
-    });
-    await daemon.start();
+    const { daemon, lines } = await startLabDaemon(lab, config);
     try {
       const prefix = () => `${syslogDate()} srv sshd[4242]:`;
       const hostile = [

@@ -1,4 +1,8 @@
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { GuardDaemon } from "../../../src/daemon/guard-daemon.js";
+import { GuardLogger } from "../../../src/daemon/guard-logger.js";
+import { loadGuardConfig } from "../../../src/daemon/load-guard-config.js";
 import { createLab, type Lab } from "../../support/netns.js";
 
 /** A TCP listener (dual stack, port 2222) in a lab host, answering "hi". */
@@ -49,3 +53,24 @@ export function nsNft(lab: Lab, args: readonly string[]): string {
 }
 
 export { createLab };
+
+/**
+ * Loads `configPath` (it must be valid) and starts an in-process guard daemon whose `nft` runs in
+ * the lab's server namespace; every line it logs is collected in `lines`.
+ */
+export async function startLabDaemon(
+  lab: Lab,
+  configPath: string,
+): Promise<{ daemon: GuardDaemon; lines: string[] }> {
+  const loaded = loadGuardConfig(configPath);
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  const lines: string[] = [];
+  const daemon = new GuardDaemon({
+    config: loaded.config,
+    logger: new GuardLogger(undefined, (l) => lines.push(l)),
+    reloadConfig: () => loadGuardConfig(configPath),
+    nftCommand: ["ip", "netns", "exec", lab.ns.server!, "nft"],
+  });
+  await daemon.start();
+  return { daemon, lines };
+}
