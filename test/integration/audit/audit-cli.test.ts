@@ -186,6 +186,24 @@ describe("rampart audit (CLI)", () => {
   });
 });
 
+/**
+ * The path of a `rampart` that uid 65534 can run. The checkout itself may sit in a directory only
+ * root can enter (a `mktemp -d` clone is 0700), so then the program is copied next to the tree:
+ * bin, the compiled code and the one runtime dependency the audit loads.
+ */
+function programForNobody(scratch: string): string {
+  const root = fileURLToPath(new URL("../../../", pathToFileURL(AUDIT_FIXTURES)));
+  const bin = join(root, "bin/rampart");
+  const probe = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "test", "-r", bin]);
+  if (probe.status === 0) return bin;
+  const copy = join(scratch, "program");
+  for (const part of ["bin", "dist/src", "filters", "data", "package.json", "node_modules/yaml"]) {
+    cpSync(join(root, part), join(copy, part), { recursive: true });
+  }
+  chmodSync(scratch, 0o755);
+  return join(copy, "bin/rampart");
+}
+
 describe("rampart audit as an unprivileged user", {
   skip: process.getuid?.() === 0 ? false : "needs root to drop privileges",
 }, () => {
@@ -195,7 +213,7 @@ describe("rampart audit as an unprivileged user", {
       cpSync(hardened, tree, { recursive: true, verbatimSymlinks: true });
       chmodSync(tree, 0o755);
       chmodSync(join(tree, "etc/shadow"), 0o000);
-      const bin = fileURLToPath(new URL("../../../bin/rampart", pathToFileURL(AUDIT_FIXTURES)));
+      const bin = programForNobody(tree);
       const r = spawnSync(
         "setpriv",
         [
