@@ -34,7 +34,10 @@ export class FilterRegex {
   readonly expanded: string;
   readonly groupNames: ReadonlySet<string>;
   private readonly regex: RegExp;
-  private readonly jsToPython: readonly (readonly [string, string])[];
+  /** JS capture index → Python group name; read by index, not through `match.groups` (it is slow). */
+  private readonly captureNames: readonly (string | undefined)[];
+  /** ASCII characters a match can start with, when the regex is anchored at the buffer's start. */
+  private readonly startChars: Uint8Array | undefined;
   private readonly altValues: readonly (readonly [string, string])[];
   private readonly hasSkipLines: boolean;
 
@@ -42,13 +45,15 @@ export class FilterRegex {
     source: string,
     expanded: string,
     regex: RegExp,
-    groupNames: ReadonlyMap<string, string>,
+    captureNames: readonly (string | undefined)[],
+    startChars: Uint8Array | undefined,
   ) {
     this.source = source;
     this.expanded = expanded;
     this.regex = regex;
-    this.jsToPython = [...groupNames.entries()];
-    this.groupNames = new Set(groupNames.values());
+    this.captureNames = captureNames;
+    this.startChars = startChars;
+    this.groupNames = new Set(captureNames.filter((n): n is string => n !== undefined));
     const alt: [string, string][] = [];
     for (const name of this.groupNames) {
       if (name.length <= 4) continue;
@@ -64,11 +69,17 @@ export class FilterRegex {
     if (expanded.trim() === "") {
       return { ok: false, problems: [{ code: "filter.empty-regex", message: "Cannot add empty regex" }] };
     }
-    const compiled = compilePythonRegex(expanded, { multiline: options.multiline });
+    const compiled = compilePythonRegex(expanded, { multiline: options.multiline, namedGroups: false });
     if (!compiled.ok) return compiled;
     return {
       ok: true,
-      value: new FilterRegex(source, expanded, compiled.value.regex, compiled.value.groupNames),
+      value: new FilterRegex(
+        source,
+        expanded,
+        compiled.value.regex,
+        compiled.value.captureNames,
+        compiled.value.startChars,
+      ),
     };
   }
 
@@ -77,16 +88,28 @@ export class FilterRegex {
     return FAILURE_ID_PRESENTS.some((g) => this.groupNames.has(g));
   }
 
+  /**
+   * True when this regex provably cannot match a buffer that starts with UTF-16 code unit
+   * `code` — the caller may skip it. Never true for unanchored or MULTILINE regexes.
+   */
+  cannotStartWith(code: number): boolean {
+    return code < 128 && this.startChars !== undefined && this.startChars[code] === 0;
+  }
+
   /** Searches `buffer` (built from `orgLines`); returns undefined when there is no match. */
   search(buffer: string, orgLines: readonly TupleLine[]): RegexHit | undefined {
     this.regex.lastIndex = 0;
     const m = this.regex.exec(buffer);
     if (!m) return undefined;
+    // Every Python name is present; it takes the last participating copy (copies made by the
+    // translation are numbered in pattern order), undefined when none participated.
     const groups: Groups = {};
-    const captured = m.groups;
-    for (const [js, py] of this.jsToPython) {
-      const value = captured?.[js];
-      if (value !== undefined || !(py in groups)) groups[py] = value;
+    const names = this.captureNames;
+    for (let i = 1; i < names.length; i++) {
+      const py = names[i];
+      if (py === undefined) continue;
+      const value = m[i];
+      if (value !== undefined || groups[py] === undefined) groups[py] = value;
     }
     for (const [alt, target] of this.altValues) {
       const v = groups[alt];

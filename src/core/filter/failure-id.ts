@@ -1,4 +1,4 @@
-import { parseIp } from "../ip/ip-address.js";
+import { isCanonicalIpv4, parseIp } from "../ip/ip-address.js";
 
 /**
  * Fail2Ban's failure-id text (server/ipdns.py `IPAddr` + glibc inet_pton/inet_ntop): a valid
@@ -14,6 +14,7 @@ export interface FailureId {
 }
 
 export function failureId(text: string, family: AddressFamilyHint, cidr?: number): FailureId {
+  if (cidr === undefined && family !== 6 && isCanonicalIpv4(text)) return { id: text, ip: text };
   let body = text;
   let prefix = cidr;
   if (family === undefined) {

@@ -63,6 +63,8 @@ export class LogFilter implements LineFilter {
   lastLineIgnored = false;
   /** Set when the prefregex (if any) matched the last line. */
   lastPrefMatched = false;
+  /** Whether failures carry their log text (`matches`); the guard's actions need it, `filter test` does not. */
+  collectMatches = true;
 
   constructor(parts: LogFilterParts) {
     this.parts = parts;
@@ -171,14 +173,13 @@ export class LogFilter implements LineFilter {
       if (this.ignoreLine(buf, orgBuffer, undefined) !== undefined) return failures;
     }
 
-    let preGroups: Groups = {};
+    let preGroups: Groups | undefined;
     if (prefRegex) {
       const hit = prefRegex.search(buf, orgBuffer);
       if (!hit) return failures;
       this.lastPrefMatched = true;
-      preGroups = { ...hit.groups };
+      preGroups = hit.groups;
       const content = preGroups.content;
-      delete preGroups.content;
       if (content) {
         this.lineBuffer = [["", "", content]];
         buf = undefined;
@@ -188,6 +189,7 @@ export class LogFilter implements LineFilter {
     for (let index = 0; index < failRegexes.length; index++) {
       const failRegex = failRegexes[index]!;
       if (buf === undefined) buf = tupleLinesBuffer(this.lineBuffer);
+      if (failRegex.cannotStartWith(buf.charCodeAt(0))) continue;
       const hit = failRegex.search(buf, orgBuffer);
       if (!hit) continue;
       if (ignoreRegexes.length > 0 && this.ignoreLine(buf, orgBuffer, hit) !== undefined) {
@@ -198,9 +200,8 @@ export class LogFilter implements LineFilter {
       this.lineBuffer = [...hit.unmatchedLines];
       buf = undefined;
 
-      let groups: Groups = hit.groups;
       // dict.update semantics: the failregex's groups win, even when they did not participate.
-      if (Object.keys(preGroups).length > 0) groups = { ...preGroups, ...groups };
+      const groups = preGroups === undefined ? hit.groups : withPrefixGroups(preGroups, hit.groups);
       let fail: FailData = { groups };
       const mlfid = groups.mlfid;
       if (mlfid !== undefined) {
@@ -217,7 +218,7 @@ export class LogFilter implements LineFilter {
       // fail2ban logs "No group found" and goes on with the next failregex.
       if (ids === NO_ID) continue;
       const user = fail.groups.user ?? null;
-      const matches = (fail.matches ?? []).map((t) => t.join(""));
+      const matches = this.collectMatches ? (fail.matches ?? []).map((t) => t.join("")) : NO_MATCHES;
       for (const id of ids) {
         failures.push({
           id: id.id,
@@ -342,6 +343,16 @@ export class LogFilter implements LineFilter {
     }
     return fail;
   }
+}
+
+const NO_MATCHES: readonly string[] = Object.freeze([]);
+
+/** The prefregex's groups (but its `content`) updated with the failregex's. */
+function withPrefixGroups(prefix: Groups, own: Groups): Groups {
+  const merged: Groups = {};
+  for (const key in prefix) if (key !== "content") merged[key] = prefix[key];
+  for (const key in own) merged[key] = own[key];
+  return merged;
 }
 
 function updateUsers(fail: FailData, user: string | undefined): Set<string> | undefined {

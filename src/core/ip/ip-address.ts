@@ -21,6 +21,33 @@ export interface IpNetwork {
 
 const IPV4_PART = /^(?:0|[1-9]\d{0,2})$/;
 
+/**
+ * True for dotted-quad IPv4 text that `parseIp` accepts and prints unchanged (no leading zeros,
+ * every part ≤ 255): the filter engine's fast path, since most failure ids are exactly that.
+ */
+export function isCanonicalIpv4(text: string): boolean {
+  const length = text.length;
+  if (length < 7 || length > 15) return false;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= length; i++) {
+    const c = i < length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || (leadingZero && digits > 1) || value > 255) return false;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) leadingZero = c === 48;
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
+}
+
 function parseIpv4Bytes(text: string): Uint8Array | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;

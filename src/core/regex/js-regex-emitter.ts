@@ -17,6 +17,8 @@ export interface EmittedRegex {
   readonly groupNames: ReadonlyMap<string, string>;
   /** JS capture index → Python group number (0 = whole match; -1 = helper group of the translation). */
   readonly groupNumbers: readonly number[];
+  /** JS capture index → Python group name (undefined for the whole match, unnamed and helper groups). */
+  readonly captureNames: readonly (string | undefined)[];
 }
 
 type Range = readonly [number, number];
@@ -271,8 +273,9 @@ export function emitJsRegex(
   root: RegexNode,
   groupCount: number,
   groupIndex: ReadonlyMap<string, number>,
+  options: { readonly namedGroups?: boolean } = {},
 ): EmittedRegex {
-  return new Emitter(groupCount, groupIndex).run(root);
+  return new Emitter(groupCount, groupIndex, options.namedGroups ?? true).run(root);
 }
 
 class Emitter {
@@ -281,12 +284,17 @@ class Emitter {
   private readonly copies = new Map<number, number>();
   private readonly groupNames = new Map<string, string>();
   private readonly groupNumbers: number[] = [0];
+  private readonly captureNames: (string | undefined)[] = [undefined];
   /** Python group → JS capture index of the copy that is active on the current path. */
   private current = new Map<number, number>();
   private jsGroups = 0;
   private useIgnoreCaseFlag = false;
 
-  constructor(groupCount: number, groupIndex: ReadonlyMap<string, number>) {
+  constructor(
+    groupCount: number,
+    groupIndex: ReadonlyMap<string, number>,
+    private readonly namedGroups: boolean,
+  ) {
     for (const [name, index] of groupIndex) {
       this.pythonNames.set(index, name);
       this.usedNames.add(name);
@@ -302,6 +310,7 @@ class Emitter {
       flags: this.useIgnoreCaseFlag ? "iu" : "u",
       groupNames: this.groupNames,
       groupNumbers: this.groupNumbers,
+      captureNames: this.captureNames,
     };
   }
 
@@ -310,6 +319,7 @@ class Emitter {
     this.groupNumbers.push(pythonIndex);
     if (pythonIndex > 0) this.current.set(pythonIndex, this.jsGroups);
     const name = this.pythonNames.get(pythonIndex);
+    this.captureNames.push(name);
     if (name === undefined) return "(";
     const copy = (this.copies.get(pythonIndex) ?? 0) + 1;
     this.copies.set(pythonIndex, copy);
@@ -321,13 +331,16 @@ class Emitter {
     }
     this.usedNames.add(jsName);
     this.groupNames.set(jsName, name);
-    return `(?<${jsName}>`;
+    // Without names V8 builds no `groups` object per match: callers that read captures by index
+    // (through captureNames) save that allocation on every line.
+    return this.namedGroups ? `(?<${jsName}>` : "(";
   }
 
   /** An atomic group: a lookahead captures X, a backreference consumes exactly that text. */
   private atomic(emitBody: () => string): string {
     this.jsGroups += 1;
     this.groupNumbers.push(-1);
+    this.captureNames.push(undefined);
     const index = this.jsGroups;
     return `(?=(${emitBody()}))(?:\\${index})`;
   }

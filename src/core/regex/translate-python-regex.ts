@@ -10,6 +10,7 @@ import {
   UnsupportedRegexError,
 } from "./python-regex-parser.js";
 import { unrollRetainingRepetitions } from "./repetition-unrolling.js";
+import { anchoredStartChars } from "./start-chars.js";
 
 /**
  * Python `re` (3.11, `str` patterns, `re.search`) → JavaScript RegExp with the same answers: the
@@ -23,6 +24,10 @@ export interface TranslatedRegex {
   readonly groupNames: ReadonlyMap<string, string>;
   /** JS capture index → Python group number (0 = whole match, -1 = a helper group of the translation). */
   readonly groupNumbers: readonly number[];
+  /** JS capture index → Python group name (undefined for unnamed and helper groups). */
+  readonly captureNames: readonly (string | undefined)[];
+  /** ASCII characters a match can start with, when anchored at the text's start (see start-chars.ts). */
+  readonly startChars: Uint8Array | undefined;
 }
 
 export interface PythonRegexOptions {
@@ -32,12 +37,19 @@ export interface PythonRegexOptions {
   readonly ignoreCase?: boolean | undefined;
   /** `re.DOTALL` */
   readonly dotAll?: boolean | undefined;
+  /**
+   * Emit JS named groups (default true). Without them `match.groups` is undefined and captures
+   * are read by index through `captureNames`, which is faster.
+   */
+  readonly namedGroups?: boolean | undefined;
 }
 
 export interface CompiledPythonRegex {
   readonly regex: RegExp;
   readonly groupNames: ReadonlyMap<string, string>;
   readonly groupNumbers: readonly number[];
+  readonly captureNames: readonly (string | undefined)[];
+  readonly startChars: Uint8Array | undefined;
 }
 
 const REGEX_FILE = "<regex>";
@@ -54,7 +66,12 @@ export function translatePythonRegex(pattern: string, options?: PythonRegexOptio
   try {
     const parsed = parsePythonRegex(pattern, optionFlags(options));
     const root = expandConditionals(unrollRetainingRepetitions(parsed.root));
-    return ok(emitJsRegex(root, parsed.groupCount, parsed.groupIndex));
+    return ok({
+      ...emitJsRegex(root, parsed.groupCount, parsed.groupIndex, {
+        namedGroups: options?.namedGroups ?? true,
+      }),
+      startChars: anchoredStartChars(root),
+    });
   } catch (err) {
     if (err instanceof PythonRegexError) {
       const code = err instanceof UnsupportedRegexError ? "regex.unsupported" : "regex.syntax";
@@ -70,9 +87,9 @@ export function compilePythonRegex(
 ): Result<CompiledPythonRegex> {
   const translated = translatePythonRegex(pattern, options);
   if (!translated.ok) return translated;
-  const { source, flags, groupNames, groupNumbers } = translated.value;
+  const { source, flags, groupNames, groupNumbers, captureNames, startChars } = translated.value;
   try {
-    return ok({ regex: new RegExp(source, flags), groupNames, groupNumbers });
+    return ok({ regex: new RegExp(source, flags), groupNames, groupNumbers, captureNames, startChars });
   } catch (err) {
     // A translation V8 rejects is a bug here, but it must still surface as a reportable problem.
     const message = err instanceof Error ? err.message : String(err);
