@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Problem } from "../../core/errors/problem.js";
 import { RampartError } from "../../core/errors/rampart-error.js";
@@ -6,8 +7,12 @@ import {
   type BatchReply,
   type BatchRequest,
   type FilterRequest,
+  PROGRESS_CELLS,
   PROGRESS_DONE,
   PROGRESS_INDEX,
+  PROGRESS_UNTIMED,
+  type ScanChunkReply,
+  type ScanRequest,
   type StatsReply,
   type WorkerReply,
 } from "./matcher-protocol.js";
@@ -52,7 +57,7 @@ const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
  */
 export class GuardedMatcher {
   private worker: Worker | undefined;
-  private readonly progress = new Int32Array(new SharedArrayBuffer(8));
+  private readonly progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS));
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
   readonly abandonedTotal: number[] = [];
@@ -88,6 +93,7 @@ export class GuardedMatcher {
         filters: this.filters,
         progress: this.progress.buffer,
         maxLineLength: this.options.maxLineLength,
+        withMatches: this.options.withMatches,
       },
     });
     const first = await new Promise<WorkerReply>((resolve, reject) => {
@@ -156,6 +162,24 @@ export class GuardedMatcher {
     request: BatchRequest,
     budget: number,
   ): Promise<{ kind: "reply"; reply: BatchReply } | { kind: "timeout"; index: number }> {
+    return this.watch(request, budget, (reply) =>
+      reply.type === "batch" && reply.id === request.id ? reply : undefined,
+    ).then((outcome) =>
+      outcome.kind === "reply"
+        ? { kind: "reply", reply: outcome.reply }
+        : { kind: "timeout", index: outcome.index },
+    );
+  }
+
+  /**
+   * Posts `request` and watches the worker until `handle` returns a final reply. Terminates the
+   * worker when the line in progress (the shared PROGRESS_INDEX cell) has not moved for `budget` ms.
+   */
+  private watch<R>(
+    request: BatchRequest | ScanRequest,
+    budget: number,
+    handle: (reply: WorkerReply) => R | undefined,
+  ): Promise<{ kind: "reply"; reply: R } | { kind: "timeout"; index: number }> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new RampartError("matcher.stopped", "The matcher is stopped"));
     return new Promise((resolve, reject) => {
@@ -168,7 +192,8 @@ export class GuardedMatcher {
           const done = Atomics.load(this.progress, PROGRESS_DONE);
           const index = Atomics.load(this.progress, PROGRESS_INDEX);
           const now = performance.now();
-          if (done !== lastDone || index !== lastIndex || index < 0) {
+          const untimed = Atomics.load(this.progress, PROGRESS_UNTIMED) === 1;
+          if (done !== lastDone || index !== lastIndex || index < 0 || untimed) {
             lastDone = done;
             lastIndex = index;
             since = now;
@@ -183,11 +208,19 @@ export class GuardedMatcher {
         Math.max(1, Math.floor(budget / 4)),
       );
       const onMessage = (reply: WorkerReply) => {
-        if (reply.type !== "batch" || reply.id !== request.id) return;
+        let final: R | undefined;
+        try {
+          final = handle(reply);
+        } catch (error) {
+          cleanup();
+          reject(error);
+          return;
+        }
+        if (final === undefined) return;
         cleanup();
-        resolve({ kind: "reply", reply });
+        resolve({ kind: "reply", reply: final });
       };
-      // A dead worker answers nothing: every later batch must fail fast instead of waiting.
+      // A dead worker answers nothing: every later request must fail fast instead of waiting.
       const onError = (error: Error) => {
         cleanup();
         if (this.worker === worker) this.worker = undefined;
@@ -211,6 +244,76 @@ export class GuardedMatcher {
     });
   }
 
+  /**
+   * Runs the first filter over a whole log file inside the worker, which reads the file itself:
+   * no line crosses threads, only formatted output and counts do (`filter test`'s fast path).
+   * The time bound is the same as `match`'s: a line over budget gets a fresh worker and ten
+   * times the budget, a second overrun skips it. A fresh worker restarts at the last chunk it
+   * confirmed, so no output is lost or repeated.
+   */
+  scanFile(
+    path: string,
+    options: {
+      readonly json: boolean;
+      readonly now: number;
+      readonly onChunk: (chunk: ScanChunkReply) => void;
+    },
+  ): Promise<{ abandoned: readonly number[]; incompleteLine: number | undefined }> {
+    const run = this.queue.then(() => this.runScan(path, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runScan(
+    path: string,
+    options: {
+      readonly json: boolean;
+      readonly now: number;
+      readonly onChunk: (chunk: ScanChunkReply) => void;
+    },
+  ): Promise<{ abandoned: readonly number[]; incompleteLine: number | undefined }> {
+    let offset = 0;
+    let linesBefore = 0;
+    const skip: number[] = [];
+    const abandoned: number[] = [];
+    const overruns = new Set<number>();
+    let budget = this.options.lineBudgetMs;
+    for (;;) {
+      const outcome = await this.watch(
+        {
+          type: "scan",
+          id: this.nextId++,
+          path,
+          offset,
+          linesBefore,
+          now: options.now,
+          skip,
+          json: options.json,
+        },
+        budget,
+        (reply) => {
+          if (reply.type !== "scan-chunk") return undefined;
+          offset = reply.offset;
+          linesBefore = reply.linesBefore;
+          options.onChunk(reply);
+          return reply.done ? reply : undefined;
+        },
+      );
+      if (outcome.kind === "reply") return { abandoned, incompleteLine: outcome.reply.incompleteLine };
+      await this.spawn();
+      if (!overruns.has(outcome.index)) {
+        overruns.add(outcome.index);
+        budget = this.options.lineBudgetMs * RETRY_BUDGET_FACTOR;
+        continue;
+      }
+      budget = this.options.lineBudgetMs;
+      skip.push(outcome.index);
+      abandoned.push(outcome.index);
+      this.abandonedTotal.push(outcome.index);
+      this.options.onLineAbandoned?.(outcome.index, readLineAt(path, offset, linesBefore, outcome.index));
+    }
+  }
+
   /** The filters' regexes with their hit counts (since the last worker start). */
   async stats(): Promise<StatsReply> {
     await this.queue;
@@ -232,5 +335,34 @@ export class GuardedMatcher {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
+  }
+}
+
+/** The text of line `wanted`, found by reading forward from `offset` (the start of line `linesBefore + 1`). */
+function readLineAt(path: string, offset: number, linesBefore: number, wanted: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 16);
+    const parts: Buffer[] = [];
+    let line = linesBefore + 1;
+    let position = offset;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, position);
+      if (n === 0) break;
+      position += n;
+      let start = 0;
+      for (let i = buffer.indexOf(10, 0); i >= 0 && i < n; i = buffer.indexOf(10, start)) {
+        if (line === wanted) {
+          parts.push(Buffer.from(buffer.subarray(start, i)));
+          return Buffer.concat(parts).toString("utf8");
+        }
+        line++;
+        start = i + 1;
+      }
+      if (line === wanted) parts.push(Buffer.from(buffer.subarray(start, n)));
+    }
+    return Buffer.concat(parts).toString("utf8");
+  } finally {
+    closeSync(fd);
   }
 }

@@ -23,6 +23,41 @@ export interface BatchRequest {
   readonly skip: readonly number[];
 }
 
+/**
+ * Scan a log file from `offset` (a line start) in the worker itself: the lines never cross
+ * threads, only the formatted output and counts come back, once per chunk. Only filter 0 runs.
+ */
+export interface ScanRequest {
+  readonly type: "scan";
+  readonly id: number;
+  readonly path: string;
+  /** Byte offset to start at; always the start of a line. */
+  readonly offset: number;
+  /** Number of the line at `offset`, minus one. */
+  readonly linesBefore: number;
+  readonly now: number;
+  /** Line numbers to skip: they ran over the time budget twice. */
+  readonly skip: readonly number[];
+  /** Format failures as `filter test --json` lines (otherwise only counts come back). */
+  readonly json: boolean;
+}
+
+export interface ScanChunkReply {
+  readonly type: "scan-chunk";
+  readonly id: number;
+  /** The formatted failures of this chunk's lines. */
+  readonly output: string;
+  readonly counts: { matched: number; ignored: number; missed: number; prefMatched: number; lines: number };
+  readonly failures: number;
+  /** Where the next chunk starts, and the number of the last line read (empty and comment lines too). */
+  readonly offset: number;
+  readonly linesBefore: number;
+  readonly bytes: number;
+  /** Set on the last chunk; `incompleteLine` is the number of a final line without a newline (left unread). */
+  readonly done: boolean;
+  readonly incompleteLine?: number | undefined;
+}
+
 export type LineOutcome = "matched" | "ignored" | "missed";
 
 export interface BatchReply {
@@ -48,8 +83,14 @@ export type WorkerReply =
   | { readonly type: "ready" }
   | { readonly type: "error"; readonly problems: readonly Problem[] }
   | BatchReply
+  | ScanChunkReply
   | StatsReply;
 
-/** Shared progress cells: [0] = index of the line in progress (-1 idle), [1] = lines done. */
+/**
+ * Shared progress cells: [0] = index of the line in progress (-1 idle), [1] = lines done,
+ * [2] = 1 while the worker does one-off warm-up work that the watchdog must not time.
+ */
 export const PROGRESS_INDEX = 0;
 export const PROGRESS_DONE = 1;
+export const PROGRESS_UNTIMED = 2;
+export const PROGRESS_CELLS = 3;

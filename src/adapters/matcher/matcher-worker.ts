@@ -1,5 +1,7 @@
+import { isAscii } from "node:buffer";
+import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import type { LogFailure } from "../../core/filter/log-failure.js";
+import { failureJsonLine, type LogFailure } from "../../core/filter/log-failure.js";
 import type { LogFilter } from "../../core/filter/log-filter.js";
 import { loadLineFilter } from "../filter/load-line-filter.js";
 import {
@@ -8,6 +10,9 @@ import {
   type FilterRequest,
   PROGRESS_DONE,
   PROGRESS_INDEX,
+  PROGRESS_UNTIMED,
+  type ScanChunkReply,
+  type ScanRequest,
   type WorkerReply,
 } from "./matcher-protocol.js";
 
@@ -36,14 +41,22 @@ for (const request of requests) {
 }
 // Compile every regex now, before the watchdog's clock runs: V8 compiles lazily on first use,
 // and a first use must not look like a hostile line.
-for (const filter of filters) filter.warmUp();
+for (const filter of filters) {
+  filter.warmUp();
+  filter.collectMatches = withMatches;
+  filter.setUntimedRunner(untimed);
+}
 port.postMessage(
   problems.length > 0
     ? ({ type: "error", problems } satisfies WorkerReply)
     : ({ type: "ready" } satisfies WorkerReply),
 );
 
-port.on("message", (message: BatchRequest | { type: "stats" }) => {
+port.on("message", (message: BatchRequest | ScanRequest | { type: "stats" }) => {
+  if (message.type === "scan") {
+    scanFile(message);
+    return;
+  }
   if (message.type === "stats") {
     port.postMessage({
       type: "stats",
@@ -77,9 +90,9 @@ function runBatch(request: BatchRequest): BatchReply {
       if (filter.lastPrefMatched) count.prefMatched++;
       if (found.length > 0) {
         count.matched++;
-        // Copying the matched text to the other thread costs more than matching when unused.
-        if (withMatches) failures[k]!.push(...found);
-        else for (const f of found) failures[k]!.push({ ...f, matches: [] });
+        // Without withMatches the filter leaves `matches` empty: copying the matched text to the
+        // other thread costs more than matching when nobody reads it.
+        failures[k]!.push(...found);
       } else if (filter.lastLineIgnored) count.ignored++;
       else count.missed++;
     }
@@ -87,4 +100,113 @@ function runBatch(request: BatchRequest): BatchReply {
   }
   Atomics.store(progress, PROGRESS_INDEX, -1);
   return { type: "batch", id: request.id, failures, counts };
+}
+
+/** Runs warm-up work (compiling a date template on first use) with the watchdog's clock stopped. */
+function untimed(work: () => void): void {
+  Atomics.store(progress, PROGRESS_UNTIMED, 1);
+  try {
+    work();
+  } finally {
+    Atomics.store(progress, PROGRESS_UNTIMED, 0);
+  }
+}
+
+const SCAN_CHUNK_BYTES = 1 << 20;
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/**
+ * Reads the file itself from a line start and posts one reply per chunk of whole lines. The
+ * bytes are decoded as readLineBatches does (UTF-8 with replacement characters; "\n" never
+ * occurs inside a multi-byte sequence, so cutting at newlines decodes identically) and a final
+ * line without a newline is left unread, as fail2ban does. PROGRESS_INDEX holds the number of
+ * the line being matched, so the watchdog can name it.
+ */
+function scanFile(request: ScanRequest): void {
+  const filter = filters[0]!;
+  const skip = new Set(request.skip);
+  const { now, json, id } = request;
+  const fd = openSync(request.path, "r");
+  try {
+    let offset = request.offset;
+    let linesBefore = request.linesBefore;
+    let position = offset;
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const readBuffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+    for (;;) {
+      const n = readSync(fd, readBuffer, 0, SCAN_CHUNK_BYTES, position);
+      if (n === 0) {
+        const incompleteLine = pendingBytes > 0 ? linesBefore + 1 : undefined;
+        post({
+          id,
+          output: "",
+          failures: 0,
+          counts: emptyCounts(),
+          offset,
+          linesBefore,
+          bytes: 0,
+          done: true,
+          incompleteLine,
+        });
+        return;
+      }
+      position += n;
+      const read = readBuffer.subarray(0, n);
+      const lastNewline = read.lastIndexOf(10);
+      if (lastNewline < 0) {
+        pending.push(Buffer.from(read));
+        pendingBytes += n;
+        continue;
+      }
+      const head = read.subarray(0, lastNewline + 1);
+      const block = pendingBytes > 0 ? Buffer.concat([...pending, head]) : head;
+      pending.length = 0;
+      pendingBytes = 0;
+      if (lastNewline + 1 < n) {
+        pending.push(Buffer.from(read.subarray(lastNewline + 1)));
+        pendingBytes = n - lastNewline - 1;
+      }
+      const text = isAscii(block) ? block.toString("latin1") : utf8.decode(block);
+      const counts = emptyCounts();
+      let output = "";
+      let failures = 0;
+      let start = 0;
+      for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+        const lineStart = start;
+        let end = newline;
+        start = newline + 1;
+        linesBefore++;
+        while (end > lineStart && text.charCodeAt(end - 1) === 13) end--;
+        // fail2ban-regex skips empty and comment lines.
+        if (end === lineStart || text.charCodeAt(lineStart) === 35) continue;
+        counts.lines++;
+        if (skip.has(linesBefore)) continue;
+        Atomics.store(progress, PROGRESS_INDEX, linesBefore);
+        const line = text.slice(lineStart, Math.min(end, lineStart + maxLineLength));
+        const found = filter.processLine(line, linesBefore, now);
+        if (filter.lastPrefMatched) counts.prefMatched++;
+        if (found.length > 0) {
+          counts.matched++;
+          failures += found.length;
+          if (json) for (const f of found) output += failureJsonLine(f);
+        } else if (filter.lastLineIgnored) counts.ignored++;
+        else counts.missed++;
+        Atomics.add(progress, PROGRESS_DONE, 1);
+      }
+      Atomics.store(progress, PROGRESS_INDEX, -1);
+      offset += block.length;
+      post({ id, output, failures, counts, offset, linesBefore, bytes: block.length, done: false });
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function emptyCounts(): ScanChunkReply["counts"] {
+  return { matched: 0, ignored: 0, missed: 0, prefMatched: 0, lines: 0 };
+}
+
+function post(reply: Omit<ScanChunkReply, "type">): void {
+  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply);
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { builtinFilterDir } from "../../adapters/filter/load-line-filter.js";
@@ -6,6 +6,7 @@ import { readLineBatches } from "../../adapters/logs/read-lines.js";
 import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
 import { formatProblem } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
+import { failureJsonLine } from "../../core/filter/log-failure.js";
 import type { CliIo } from "../cli-io.js";
 
 const USAGE = `Usage:
@@ -94,49 +95,10 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   const totals = { lines: 0, matched: 0, ignored: 0, missed: 0, prefMatched: 0, failures: 0 };
   const progress = progressReporter(io, log);
   try {
-    const input = log === "-" ? io.stdin : log;
-    let pending: Promise<void> = Promise.resolve();
-    let incomplete: number | undefined;
-    const reading = readLineBatches(input, {
-      onBytes: progress.bytes,
-      incompleteLastLine: log === "-" ? "keep" : "drop",
-      onIncompleteLastLine: (n) => {
-        incomplete = n;
-      },
-    });
-    for await (const batch of reading) {
-      // fail2ban-regex skips comment and empty lines.
-      const texts: string[] = [];
-      const numbers: number[] = [];
-      for (const line of batch) {
-        if (line.text === "" || line.text.startsWith("#")) continue;
-        texts.push(line.text);
-        numbers.push(line.number);
-      }
-      totals.lines += texts.length;
-      const result = matcher.match({ texts, numbers }, Date.now() / 1000);
-      // Keep one batch in flight while the next is read and split on this thread.
-      await pending;
-      pending = result.then((r) => {
-        const counts = r.counts[0];
-        if (counts) {
-          totals.matched += counts.matched;
-          totals.ignored += counts.ignored;
-          totals.missed += counts.missed;
-          totals.prefMatched += counts.prefMatched;
-        }
-        const failures = r.failures[0] ?? [];
-        totals.failures += failures.length;
-        if (json && failures.length > 0) {
-          let out = "";
-          for (const f of failures)
-            out += `${JSON.stringify({ ip: f.id, time: f.time, line: f.line, user: f.user })}\n`;
-          io.stdout.write(out);
-        }
-        progress.lines(totals.lines);
-      });
-    }
-    await pending;
+    const incomplete =
+      log === "-"
+        ? await matchStream(io, matcher, json, totals, progress)
+        : await scanFile(io, log, matcher, json, totals, progress);
     if (incomplete !== undefined && log !== "-") {
       io.stderr.write(
         `rampart filter test: line ${incomplete} has no newline yet and was not read (as fail2ban does)\n`,
@@ -145,10 +107,8 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     await matcher.close();
     progress.done();
-    if (
-      (error as NodeJS.ErrnoException).code === "ENOENT" ||
-      (error as NodeJS.ErrnoException).code === "EACCES"
-    ) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
       io.stderr.write(`rampart filter test: cannot read log "${log}": ${(error as Error).message}\n`);
       return ExitCode.usage;
     }
@@ -177,6 +137,103 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   }
   await matcher.close();
   return ExitCode.ok;
+}
+
+interface Totals {
+  lines: number;
+  matched: number;
+  ignored: number;
+  missed: number;
+  prefMatched: number;
+  failures: number;
+}
+
+type Progress = ReturnType<typeof progressReporter>;
+
+/** A file: the worker reads it itself and sends back formatted output per chunk. */
+async function scanFile(
+  io: CliIo,
+  log: string,
+  matcher: GuardedMatcher,
+  json: boolean,
+  totals: Totals,
+  progress: Progress,
+): Promise<number | undefined> {
+  // Open errors belong to the user (exit 2), not to the worker.
+  if (statSync(log).isDirectory()) {
+    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${log}'`), {
+      code: "EISDIR",
+    });
+  }
+  closeSync(openSync(log, "r"));
+  const result = await matcher.scanFile(log, {
+    json,
+    now: Date.now() / 1000,
+    onChunk: (chunk) => {
+      totals.lines += chunk.counts.lines;
+      totals.matched += chunk.counts.matched;
+      totals.ignored += chunk.counts.ignored;
+      totals.missed += chunk.counts.missed;
+      totals.prefMatched += chunk.counts.prefMatched;
+      totals.failures += chunk.failures;
+      if (chunk.output !== "") io.stdout.write(chunk.output);
+      progress.bytes(chunk.bytes);
+      progress.lines(totals.lines);
+    },
+  });
+  return result.incompleteLine;
+}
+
+/** Standard input: lines are read here and matched in batches by the worker. */
+async function matchStream(
+  io: CliIo,
+  matcher: GuardedMatcher,
+  json: boolean,
+  totals: Totals,
+  progress: Progress,
+): Promise<number | undefined> {
+  let pending: Promise<void> = Promise.resolve();
+  let incomplete: number | undefined;
+  const reading = readLineBatches(io.stdin, {
+    onBytes: progress.bytes,
+    incompleteLastLine: "keep",
+    onIncompleteLastLine: (n) => {
+      incomplete = n;
+    },
+  });
+  for await (const batch of reading) {
+    // fail2ban-regex skips comment and empty lines.
+    const texts: string[] = [];
+    const numbers: number[] = [];
+    for (const line of batch) {
+      if (line.text === "" || line.text.startsWith("#")) continue;
+      texts.push(line.text);
+      numbers.push(line.number);
+    }
+    totals.lines += texts.length;
+    const result = matcher.match({ texts, numbers }, Date.now() / 1000);
+    // Keep one batch in flight while the next is read and split on this thread.
+    await pending;
+    pending = result.then((r) => {
+      const counts = r.counts[0];
+      if (counts) {
+        totals.matched += counts.matched;
+        totals.ignored += counts.ignored;
+        totals.missed += counts.missed;
+        totals.prefMatched += counts.prefMatched;
+      }
+      const failures = r.failures[0] ?? [];
+      totals.failures += failures.length;
+      if (json && failures.length > 0) {
+        let out = "";
+        for (const f of failures) out += failureJsonLine(f);
+        io.stdout.write(out);
+      }
+      progress.lines(totals.lines);
+    });
+  }
+  await pending;
+  return incomplete;
 }
 
 function renderSummary(

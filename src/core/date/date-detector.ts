@@ -74,6 +74,12 @@ export interface DateDetector {
    * before a time budget applies (the detector's state and the shared hit counters stay as is).
    */
   warmUp(): void;
+  /**
+   * How to run a template's warm-up when the template is first needed (by default: directly).
+   * A worker with a watchdog runs it with the clock stopped: compiling our own regex is not the
+   * log line's doing.
+   */
+  setUntimedRunner(run: (work: () => void) => void): void;
   /** Names of the templates in their current order (diagnostics, like fail2ban-regex prints). */
   templateNames(): readonly string[];
 }
@@ -102,6 +108,26 @@ function isAlnum(ch: string): boolean {
 
 class LineFault extends Error {}
 
+const WARM_UP_SAMPLES = [
+  "Jan  1 00:00:00 host daemon[1]: warm-up",
+  "2005-01-23T21:59:59.123456+01:00 host daemon[1]: warm-up",
+  "<38>1 2019-07-08T17:40:16.954167-04:00 host daemon 1 - - warm-up",
+  "[23/Jan/2005:21:59:59 +0100] warm-up 1106513999 @4000000041f55dcf2a2e8a5c",
+];
+
+/**
+ * Searches sample lines (without counting hits) until V8 has compiled the template's regex to
+ * native code: V8 interprets a regex's first run and compiles it on the second, which can take
+ * tens of milliseconds for a large template.
+ */
+function warmTemplate(template: DateTemplate): void {
+  if (template.warmed) return;
+  for (let round = 0; round < 2; round++) {
+    for (const sample of WARM_UP_SAMPLES) template.search(sample, 0, sample.length);
+  }
+  template.warmed = true;
+}
+
 class FailBanDateDetector implements DateDetector {
   private readonly templates: DetectorTemplate[] = [];
   private readonly knownNames = new Set<string>();
@@ -116,6 +142,7 @@ class FailBanDateDetector implements DateDetector {
   private matchedTemplate: DateTemplate | null = null;
   private lastTemplIdx = MAXINT;
   private firstUnused = 0;
+  private runUntimed: (work: () => void) => void = (work) => work();
   usesNoDate = false;
 
   constructor(
@@ -130,19 +157,19 @@ class FailBanDateDetector implements DateDetector {
   }
 
   warmUp(): void {
-    const samples = [
-      "Jan  1 00:00:00 host daemon[1]: warm-up",
-      "2005-01-23T21:59:59.123456+01:00 host daemon[1]: warm-up",
-      "<38>1 2019-07-08T17:40:16.954167-04:00 host daemon 1 - - warm-up",
-      "[23/Jan/2005:21:59:59 +0100] warm-up 1106513999 @4000000041f55dcf2a2e8a5c",
-    ];
     // Every template this detector may try, plus the shared defaults it may fall back to.
     const templates = [...this.templates.map((t) => t.template), ...this.registry.cachedTemplates()];
-    for (let round = 0; round < 2; round++) {
-      for (const template of templates) {
-        for (const sample of samples) template.search(sample, 0, sample.length);
-      }
-    }
+    for (const template of templates) warmTemplate(template);
+  }
+
+  setUntimedRunner(run: (work: () => void) => void): void {
+    this.runUntimed = run;
+  }
+
+  /** The template, compiled to native code first if this is its first use in the process. */
+  private warmed(template: DateTemplate): DateTemplate {
+    if (!template.warmed) this.runUntimed(() => warmTemplate(template));
+    return template;
   }
 
   private appendTemplateObject(template: DateTemplate, ignoreDup = false): void {
@@ -245,7 +272,7 @@ class FailBanDateDetector implements DateDetector {
       ddtempl = templates[i]!;
       template = ddtempl.template;
       if (template.flags & (LINE_BEGIN | LINE_END)) {
-        match = template.matchDate(line);
+        match = this.warmed(template).matchDate(line);
         ignoreBySearch = i;
       } else {
         distance = this.lastPosDistance;
@@ -256,9 +283,9 @@ class FailBanDateDetector implements DateDetector {
           (cpChar(line, endpos) === this.lastEndAfter ||
             (cpChar(line, endpos - 1) === this.lastEndLast && !isAlnum(this.lastEndLast)))
         ) {
-          match = template.matchDate(line, cuPos(line, distance), cuPos(line, endpos));
+          match = this.warmed(template).matchDate(line, cuPos(line, distance), cuPos(line, endpos));
         } else {
-          match = template.matchDate(line);
+          match = this.warmed(template).matchDate(line);
           ignoreBySearch = i;
         }
       }
@@ -289,7 +316,7 @@ class FailBanDateDetector implements DateDetector {
           continue;
         }
         template = ddtempl.template;
-        match = template.matchDate(line);
+        match = this.warmed(template).matchDate(line);
         if (match !== null) {
           distance = cpPos(line, match.start);
           endpos = cpPos(line, match.end);

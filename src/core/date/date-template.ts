@@ -66,6 +66,8 @@ export abstract class DateTemplate {
   regex = "";
   /** The original datepattern, only for pattern templates (`hasattr(template, 'pattern')`). */
   pattern: string | undefined = undefined;
+  /** V8 has compiled this template's regex to native code (see DateDetector's warm-up). */
+  warmed = false;
 
   /** `DateTemplate.setRegex`: adds boundaries and group 1, computes flags. */
   protected setRegexText(input: string, wordBegin: WordBegin, wordEnd: boolean): void {
@@ -154,6 +156,7 @@ abstract class RegexDateTemplate extends DateTemplate {
   }
 
   search(line: string, pos: number, endpos: number): RawMatch | null {
+    if (this.compiled === null) this.compile();
     const re = this.compiled!;
     const s = endpos < line.length ? line.slice(0, endpos) : line;
     re.lastIndex = pos;
@@ -219,7 +222,12 @@ function wrapPrefix(py: string): string | null {
 }
 
 export class DatePatternRegex extends RegexDateTemplate {
-  constructor(pattern: string, timeRe: ReadonlyMap<string, string>) {
+  /**
+   * `deferCompile`: translate the regex at first use instead of now — for the built-in default
+   * templates, which are known to be valid and mostly never reached (a user's datepattern is
+   * compiled at once, so that its errors are reported when the filter loads).
+   */
+  constructor(pattern: string, timeRe: ReadonlyMap<string, string>, deferCompile = false) {
     super();
     this.pattern = pattern;
     let p = pattern;
@@ -236,7 +244,7 @@ export class DatePatternRegex extends RegexDateTemplate {
     const { regex, name } = expandDirectives(p, timeRe);
     this.name = name;
     this.setRegexText(RE_ALPHA_PATTERN.test(p) ? `(?iu)${regex}` : regex, wordBegin, wordEnd);
-    this.compile();
+    if (!deferCompile) this.compile();
   }
 
   getDate(

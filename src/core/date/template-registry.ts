@@ -56,7 +56,7 @@ export class TemplateRegistry {
   }
 
   /** `_getPatternTemplate(pattern, key)`; throws on a bad pattern. */
-  patternTemplate(pattern: string, keyIn?: string): DateTemplate {
+  patternTemplate(pattern: string, keyIn?: string, deferCompile = false): DateTemplate {
     const key = keyIn ?? (pattern.includes("%") ? pattern : pattern.toUpperCase());
     let template = this.cache.get(key);
     if (template === undefined) {
@@ -71,7 +71,9 @@ export class TemplateRegistry {
         if (key === "TAI64N" || key === "{^LN-BEG}TAI64N" || key === "^TAI64N")
           template = new DateTai64n(key !== "TAI64N" ? "start" : false);
         else
-          template = createNativeTemplate(pattern, this.timeRe) ?? new DatePatternRegex(pattern, this.timeRe);
+          template =
+            createNativeTemplate(pattern, this.timeRe) ??
+            new DatePatternRegex(pattern, this.timeRe, deferCompile);
       }
     }
     this.cache.set(key, template);
@@ -82,6 +84,7 @@ export class TemplateRegistry {
   anchoredTemplate(
     template: DateTemplate,
     wrap: (s: string) => string = (s) => `{^LN-BEG}${s}`,
+    deferCompile = false,
   ): DateTemplate {
     const name = wrap(template.name);
     let t2 = this.cache.get(name);
@@ -89,14 +92,18 @@ export class TemplateRegistry {
       const hasPattern = template.pattern !== undefined;
       const regex = wrap(hasPattern ? template.pattern! : template.regex);
       if (hasPattern) t2 = this.cache.get(regex);
-      if (t2 === undefined) t2 = hasPattern ? this.patternTemplate(regex) : this.patternTemplate(name);
+      if (t2 === undefined)
+        t2 = hasPattern
+          ? this.patternTemplate(regex, undefined, deferCompile)
+          : this.patternTemplate(name, undefined, deferCompile);
     }
     return t2;
   }
 
   /** `DateDetectorCache.defaultTemplates`: the 17 plain default templates. */
   defaultTemplates(): readonly DateTemplate[] {
-    if (this.defaults === null) this.defaults = DEFAULT_TEMPLATE_PATTERNS.map((p) => this.patternTemplate(p));
+    if (this.defaults === null)
+      this.defaults = DEFAULT_TEMPLATE_PATTERNS.map((p) => this.patternTemplate(p, undefined, true));
     return this.defaults;
   }
 
@@ -108,7 +115,7 @@ export class TemplateRegistry {
       for (const dt of this.defaultTemplates()) {
         const name = dt.name;
         if (!name.startsWith("{^LN-BEG}") && !name.startsWith("^")) {
-          const t2 = this.anchoredTemplate(dt);
+          const t2 = this.anchoredTemplate(dt, undefined, true);
           if (t2.name !== name) {
             t2.weight = 100.0;
             anchored.push(t2);

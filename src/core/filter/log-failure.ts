@@ -28,3 +28,14 @@ export interface LineFilter {
   /** For the journald backend: the entry's own timestamp replaces date parsing. */
   processJournalLine?(text: string, time: number, lineNumber: number, now: number): LogFailure[];
 }
+
+/**
+ * One failure as `rampart filter test --json` prints it: `{"ip","time","line","user"}` and a
+ * newline. Written by hand because it runs once per failure on the hot path; the result is
+ * exactly `JSON.stringify({ ip, time, line, user })`.
+ */
+export function failureJsonLine(failure: LogFailure): string {
+  const time = Number.isFinite(failure.time) ? String(failure.time) : "null";
+  const user = failure.user === null ? "null" : JSON.stringify(failure.user);
+  return `{"ip":${JSON.stringify(failure.id)},"time":${time},"line":${failure.line},"user":${user}}\n`;
+}

@@ -63,6 +63,11 @@ export class LogFilter implements LineFilter {
   lastLineIgnored = false;
   /** Set when the prefregex (if any) matched the last line. */
   lastPrefMatched = false;
+  /** How one-off warm-up work runs (a watchdog stops its clock for it); directly by default. */
+  setUntimedRunner(run: (work: () => void) => void): void {
+    this.parts.dateDetector.setUntimedRunner(run);
+  }
+
   /** Whether failures carry their log text (`matches`); the guard's actions need it, `filter test` does not. */
   collectMatches = true;
 
@@ -96,15 +101,17 @@ export class LogFilter implements LineFilter {
     };
   }
 
-  /** Runs every regex and date template once so that V8 compiles them up front. */
+  /**
+   * Runs every filter regex so that V8 compiles them up front. Date templates warm up when
+   * first needed, through `runUntimed` (most of fail2ban's ~30 default templates never are).
+   */
   warmUp(): void {
-    const { prefRegex, failRegexes, ignoreRegexes, dateDetector } = this.parts;
+    const { prefRegex, failRegexes, ignoreRegexes } = this.parts;
     const sample = "Jan  1 00:00:00 host daemon[1]: warm-up from 192.0.2.1 port 1\n";
     for (let round = 0; round < 3; round++) {
       for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes])
         regex?.search(sample, [["", "", sample]]);
     }
-    dateDetector.warmUp();
   }
 
   processLine(text: string, lineNumber: number, now: number): LogFailure[] {
