@@ -1,6 +1,3 @@
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createDateDetector } from "../../core/date/date-detector.js";
 import { type Problem, problem, type Result } from "../../core/errors/problem.js";
 import {
@@ -12,6 +9,7 @@ import { FilterRegex } from "../../core/filter/fail-regex.js";
 import type { UseDns } from "../../core/filter/host-tags.js";
 import { LogFilter } from "../../core/filter/log-filter.js";
 import { NodeFilterFiles } from "../filter-files/node-filter-files.js";
+import { builtinFilterDir } from "./builtin-filter-dir.js";
 import { hostsFileResolver } from "./hosts-file-resolver.js";
 
 export interface LoadFilterOptions {
@@ -23,17 +21,6 @@ export interface LoadFilterOptions {
   readonly logtype?: "file" | "journal" | undefined;
   /** Hosts file for hostname ids (default /etc/hosts); DNS is never queried. */
   readonly hostsFile?: string | undefined;
-}
-
-/** The `filters/` folder shipped with Rampart, found relative to this module (src or dist). */
-export function builtinFilterDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "filters");
-    if (existsSync(join(candidate, "sshd.conf"))) return candidate;
-    dir = dirname(dir);
-  }
-  return resolve("filters");
 }
 
 /**

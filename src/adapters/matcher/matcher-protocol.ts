@@ -45,8 +45,8 @@ export interface ScanRequest {
 export interface ScanChunkReply {
   readonly type: "scan-chunk";
   readonly id: number;
-  /** The formatted failures of this chunk's lines. */
-  readonly output: string;
+  /** The formatted failures of this chunk's lines, UTF-8 (whole lines). */
+  readonly output: Uint8Array;
   readonly counts: { matched: number; ignored: number; missed: number; prefMatched: number; lines: number };
   readonly failures: number;
   /** Where the next chunk starts, and the number of the last line read (empty and comment lines too). */

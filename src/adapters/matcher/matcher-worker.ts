@@ -39,10 +39,9 @@ for (const request of requests) {
   if (loaded.ok) filters.push(loaded.value);
   else problems.push(...loaded.problems);
 }
-// Compile every regex now, before the watchdog's clock runs: V8 compiles lazily on first use,
-// and a first use must not look like a hostile line.
+// V8 compiles a regex on its first uses, and that must not look like a hostile line: each regex
+// and date template is compiled when first needed, with the watchdog's clock stopped.
 for (const filter of filters) {
-  filter.warmUp();
   filter.collectMatches = withMatches;
   filter.setUntimedRunner(untimed);
 }
@@ -140,7 +139,7 @@ function scanFile(request: ScanRequest): void {
         const incompleteLine = pendingBytes > 0 ? linesBefore + 1 : undefined;
         post({
           id,
-          output: "",
+          output: new Uint8Array(0),
           failures: 0,
           counts: emptyCounts(),
           offset,
@@ -169,7 +168,7 @@ function scanFile(request: ScanRequest): void {
       }
       const text = isAscii(block) ? block.toString("latin1") : utf8.decode(block);
       const counts = emptyCounts();
-      let output = "";
+      const output = new OutputBuffer();
       let failures = 0;
       let start = 0;
       for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
@@ -189,14 +188,23 @@ function scanFile(request: ScanRequest): void {
         if (found.length > 0) {
           counts.matched++;
           failures += found.length;
-          if (json) for (const f of found) output += failureJsonLine(f);
+          if (json) for (const f of found) output.append(failureJsonLine(f));
         } else if (filter.lastLineIgnored) counts.ignored++;
         else counts.missed++;
         Atomics.add(progress, PROGRESS_DONE, 1);
       }
       Atomics.store(progress, PROGRESS_INDEX, -1);
       offset += block.length;
-      post({ id, output, failures, counts, offset, linesBefore, bytes: block.length, done: false });
+      post({
+        id,
+        output: output.take(),
+        failures,
+        counts,
+        offset,
+        linesBefore,
+        bytes: block.length,
+        done: false,
+      });
     }
   } finally {
     closeSync(fd);
@@ -208,5 +216,34 @@ function emptyCounts(): ScanChunkReply["counts"] {
 }
 
 function post(reply: Omit<ScanChunkReply, "type">): void {
-  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply);
+  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply, [
+    reply.output.buffer as ArrayBuffer,
+  ]);
+}
+
+/**
+ * UTF-8 output written straight into bytes: appending 100k small strings to one JS string costs
+ * several times more (a deep rope that the garbage collector keeps copying).
+ */
+class OutputBuffer {
+  private buffer = Buffer.allocUnsafeSlow(1 << 16);
+  private length = 0;
+
+  append(text: string): void {
+    const most = text.length * 3;
+    if (this.length + most > this.buffer.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.length + most));
+      this.buffer.copy(next, 0, 0, this.length);
+      this.buffer = next;
+    }
+    this.length += this.buffer.write(text, this.length);
+  }
+
+  /** The bytes so far, in a buffer of their own (transferable). */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    out.set(this.buffer.subarray(0, this.length));
+    this.length = 0;
+    return out;
+  }
 }

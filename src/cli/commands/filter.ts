@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { builtinFilterDir } from "../../adapters/filter/load-line-filter.js";
+import { builtinFilterDir } from "../../adapters/filter/builtin-filter-dir.js";
 import { readLineBatches } from "../../adapters/logs/read-lines.js";
 import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
 import { formatProblem } from "../../core/errors/problem.js";
@@ -176,7 +176,7 @@ async function scanFile(
       totals.missed += chunk.counts.missed;
       totals.prefMatched += chunk.counts.prefMatched;
       totals.failures += chunk.failures;
-      if (chunk.output !== "") io.stdout.write(chunk.output);
+      if (chunk.output.length > 0) io.stdout.write(chunk.output);
       progress.bytes(chunk.bytes);
       progress.lines(totals.lines);
     },

@@ -303,7 +303,9 @@ export class DateEpoch extends RegexDateTemplate {
     } else {
       this.setRegexText(`((?P<square>(?<=^\\[))?${epochRe})(?(square)(?=\\]))`, "start", true);
     }
-    this.compile();
+    // Only a user's pattern can be invalid: compile it now so that errors surface at load time;
+    // the built-in forms compile at first use.
+    if (pattern !== undefined) this.compile();
   }
 
   /**
@@ -342,7 +344,6 @@ export class DateTai64n extends RegexDateTemplate {
     super();
     this.name = "TAI64N";
     this.setRegexText("@[0-9a-f]{24}", wordBegin, true);
-    this.compile();
   }
 
   getDate(m: RawMatch): number | null {

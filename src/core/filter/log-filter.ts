@@ -65,11 +65,13 @@ export class LogFilter implements LineFilter {
   lastPrefMatched = false;
   /** How one-off warm-up work runs (a watchdog stops its clock for it); directly by default. */
   setUntimedRunner(run: (work: () => void) => void): void {
+    this.runUntimed = run;
     this.parts.dateDetector.setUntimedRunner(run);
   }
 
   /** Whether failures carry their log text (`matches`); the guard's actions need it, `filter test` does not. */
   collectMatches = true;
+  private runUntimed: (work: () => void) => void = (work) => work();
 
   constructor(parts: LogFilterParts) {
     this.parts = parts;
@@ -102,16 +104,20 @@ export class LogFilter implements LineFilter {
   }
 
   /**
-   * Runs every filter regex so that V8 compiles them up front. Date templates warm up when
-   * first needed, through `runUntimed` (most of fail2ban's ~30 default templates never are).
+   * Compiles every regex now. Without it each regex and date template warms up when first
+   * needed, through the untimed runner: most of fail2ban's ~30 default date templates are never
+   * reached, and a failregex that no line's first character can start is never run.
    */
   warmUp(): void {
-    const { prefRegex, failRegexes, ignoreRegexes } = this.parts;
-    const sample = "Jan  1 00:00:00 host daemon[1]: warm-up from 192.0.2.1 port 1\n";
-    for (let round = 0; round < 3; round++) {
-      for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes])
-        regex?.search(sample, [["", "", sample]]);
-    }
+    const { prefRegex, failRegexes, ignoreRegexes, dateDetector } = this.parts;
+    for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes]) regex?.warmUp();
+    dateDetector.warmUp();
+  }
+
+  /** The regex, compiled first (with the watchdog's clock stopped) if this is its first use. */
+  private ready(regex: FilterRegex): FilterRegex {
+    if (!regex.warmed) this.runUntimed(() => regex.warmUp());
+    return regex;
   }
 
   processLine(text: string, lineNumber: number, now: number): LogFailure[] {
@@ -182,7 +188,7 @@ export class LogFilter implements LineFilter {
 
     let preGroups: Groups | undefined;
     if (prefRegex) {
-      const hit = prefRegex.search(buf, orgBuffer);
+      const hit = this.ready(prefRegex).search(buf, orgBuffer);
       if (!hit) return failures;
       this.lastPrefMatched = true;
       preGroups = hit.groups;
@@ -197,7 +203,7 @@ export class LogFilter implements LineFilter {
       const failRegex = failRegexes[index]!;
       if (buf === undefined) buf = tupleLinesBuffer(this.lineBuffer);
       if (failRegex.cannotStartWith(buf.charCodeAt(0))) continue;
-      const hit = failRegex.search(buf, orgBuffer);
+      const hit = this.ready(failRegex).search(buf, orgBuffer);
       if (!hit) continue;
       if (ignoreRegexes.length > 0 && this.ignoreLine(buf, orgBuffer, hit) !== undefined) {
         buf = undefined;
@@ -288,7 +294,7 @@ export class LogFilter implements LineFilter {
     }
     const ignoreRegexes = this.parts.ignoreRegexes;
     for (let index = 0; index < ignoreRegexes.length; index++) {
-      if (ignoreRegexes[index]!.search(buffer, lines)) {
+      if (this.ready(ignoreRegexes[index]!).search(buffer, lines)) {
         this.stats.ignoreHits[index] = (this.stats.ignoreHits[index] ?? 0) + 1;
         this.lastLineIgnored = true;
         if (failHit) this.lineBuffer = [...failHit.unmatchedLines];

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isLoopback, maskAddress, networkContains, parseCidr, parseIp } from "./ip-address.js";
+import {
+  isCanonicalIpv4,
+  isLoopback,
+  maskAddress,
+  networkContains,
+  parseCidr,
+  parseIp,
+} from "./ip-address.js";
 
 describe("parseIp", () => {
   it("accepts canonical IPv4 and IPv6", () => {
@@ -47,5 +54,33 @@ describe("networks", () => {
     assert.ok(isLoopback(parseIp("127.8.9.1")!));
     assert.ok(isLoopback(parseIp("::1")!));
     assert.ok(!isLoopback(parseIp("::2")!));
+  });
+});
+
+describe("isCanonicalIpv4", () => {
+  it("agrees with parseIp printing the text unchanged", () => {
+    const inputs = [
+      "1.2.3.4",
+      "0.0.0.0",
+      "255.255.255.255",
+      "256.1.1.1",
+      "01.2.3.4",
+      "1.02.3.4",
+      "1.2.3",
+      "1.2.3.4.5",
+      "1..3.4",
+      "1.2.3.4 ",
+      "a.b.c.d",
+      "10.0.0.1000",
+      "192.168.000.1",
+      "1.2.3.-4",
+      "",
+      "::ffff:1.2.3.4",
+    ];
+    for (const text of inputs) {
+      const parsed = parseIp(text);
+      const expected = parsed?.family === 4 && parsed.text === text;
+      assert.equal(isCanonicalIpv4(text), expected, text);
+    }
   });
 });

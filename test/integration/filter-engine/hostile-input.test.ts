@@ -110,6 +110,42 @@ describe("time bound per line", () => {
   });
 });
 
+describe("time bound per line, in a file of several chunks and on standard input", () => {
+  // The worker reads a file in 1 MiB chunks and a fresh worker restarts at the last chunk it
+  // confirmed: every failure must still come out once, in order, around an abandoned line.
+  const benign = (n: number) => `login failure from 192.0.${n >> 8}.${n & 255}`;
+  const count = 60_000;
+  const hostileAt = 40_000;
+  const lines: string[] = [];
+  for (let n = 1; n <= count; n++) lines.push(n === hostileAt ? `x${"a".repeat(40)}!` : benign(n));
+  const expected = lines.flatMap((_, i) => (i + 1 === hostileAt ? [] : [i + 1]));
+
+  it("a file: each failure exactly once, the hostile line skipped", () => {
+    const log = join(dir, "chunks.log");
+    writeFileSync(log, `${lines.join("\n")}\n`);
+    const r = run(["filter", "test", log, join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      failures(r.stdout).map((f) => f.line),
+      expected,
+    );
+    assert.match(r.stderr, new RegExp(`line ${hostileAt} \\(42 characters\\) exceeded the 10 ms budget`));
+  });
+
+  it("standard input: the same", () => {
+    const r = run(
+      ["filter", "test", "-", join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"],
+      `${lines.join("\n")}\n`,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      failures(r.stdout).map((f) => f.line),
+      expected,
+    );
+    assert.match(r.stderr, new RegExp(`line ${hostileAt} .* exceeded the 10 ms budget`));
+  });
+});
+
 describe("broken filter files", () => {
   it("names every problem with file:line:col, prints nothing on stdout, exits 2", () => {
     const log = join(dir, "any.log");
