@@ -221,7 +221,7 @@ export class LogFilter implements LineFilter {
         fail = this.mergeFailure(mlfid, fail, hit.matchedLines, now);
         if (fail.groups.nofail) return failures;
       } else {
-        fail.matches = [...(fail.matches ?? []), ...hit.matchedLines];
+        if (this.collectMatches) fail.matches = [...(fail.matches ?? []), ...hit.matchedLines];
       }
       const ids = this.failureIds(fail.groups, mlfid);
       if (ids === PENDING) {
@@ -332,7 +332,10 @@ export class LogFilter implements LineFilter {
       if (previousGained) flags |= PREVIOUS_STATE;
       if (flags & GAINED) cached.mlfpending = false;
       if ((flags & PREVIOUS_STATE) === 0 && !cached.mlfpending) cached.matches = undefined;
-      for (const [k, v] of Object.entries(g)) if (v !== undefined) cached.groups[k] = v;
+      for (const k in g) {
+        const v = g[k];
+        if (v !== undefined) cached.groups[k] = v;
+      }
       fail = cached;
       if (flags & FORGET) this.mlfid.unset(mlfid);
     } else if (!(flags & FORGET)) {
@@ -346,6 +349,8 @@ export class LogFilter implements LineFilter {
       delete fail.groups.mlfgained;
       flags &= ~(GAINED | NOFAIL);
     }
+    // The matched lines are only ever printed: without collectMatches they are not kept at all.
+    if (!this.collectMatches) return fail;
     if ((flags & NOFAIL) === 0) {
       const merged = [...(fail.nofailMatches ?? []), ...(fail.matches ?? [])];
       fail.nofailMatches = undefined;
