@@ -121,8 +121,7 @@ export class GuardedMatcher {
   private async runBatch(input: MatchInput, now: number): Promise<MatchResult> {
     const abandoned: number[] = [];
     const skip: number[] = [];
-    const overruns = new Set<number>();
-    let budget = this.options.lineBudgetMs;
+    const policy = new OverrunPolicy(this.options.lineBudgetMs);
     for (;;) {
       const outcome = await this.send(
         {
@@ -135,21 +134,14 @@ export class GuardedMatcher {
           now,
           skip,
         },
-        budget,
+        policy.budget,
       );
       if (outcome.kind === "reply")
         return { failures: outcome.reply.failures, counts: outcome.reply.counts, abandoned };
       // The line at `index` ran over budget: a fresh worker redoes the batch (the lines before it
-      // again, deterministically, since the killed worker's results never arrived). A line gets
-      // a second chance with ten times the budget, so that a GC pause or a starved CPU is not
-      // mistaken for a hostile line; a second overrun is the line's own doing.
+      // again, deterministically, since the killed worker's results never arrived).
       await this.spawn();
-      if (!overruns.has(outcome.index)) {
-        overruns.add(outcome.index);
-        budget = this.options.lineBudgetMs * RETRY_BUDGET_FACTOR;
-        continue;
-      }
-      budget = this.options.lineBudgetMs;
+      if (!policy.skipAfterTimeout(outcome.index)) continue;
       const number = input.numbers[outcome.index] ?? 0;
       skip.push(outcome.index);
       abandoned.push(number);
@@ -276,8 +268,7 @@ export class GuardedMatcher {
     let linesBefore = 0;
     const skip: number[] = [];
     const abandoned: number[] = [];
-    const overruns = new Set<number>();
-    let budget = this.options.lineBudgetMs;
+    const policy = new OverrunPolicy(this.options.lineBudgetMs);
     for (;;) {
       const outcome = await this.watch(
         {
@@ -290,7 +281,7 @@ export class GuardedMatcher {
           skip,
           json: options.json,
         },
-        budget,
+        policy.budget,
         (reply) => {
           if (reply.type !== "scan-chunk") return undefined;
           offset = reply.offset;
@@ -301,12 +292,7 @@ export class GuardedMatcher {
       );
       if (outcome.kind === "reply") return { abandoned, incompleteLine: outcome.reply.incompleteLine };
       await this.spawn();
-      if (!overruns.has(outcome.index)) {
-        overruns.add(outcome.index);
-        budget = this.options.lineBudgetMs * RETRY_BUDGET_FACTOR;
-        continue;
-      }
-      budget = this.options.lineBudgetMs;
+      if (!policy.skipAfterTimeout(outcome.index)) continue;
       skip.push(outcome.index);
       abandoned.push(outcome.index);
       this.abandonedTotal.push(outcome.index);
@@ -335,6 +321,31 @@ export class GuardedMatcher {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
+  }
+}
+
+/**
+ * The second-chance rule: a line's first overrun gets a fresh worker and ten times the budget, so
+ * that a GC pause or a starved CPU is not mistaken for a hostile line; a second overrun is the
+ * line's own doing, and it is skipped.
+ */
+class OverrunPolicy {
+  private readonly overruns = new Set<number>();
+  budget: number;
+
+  constructor(private readonly baseBudget: number) {
+    this.budget = baseBudget;
+  }
+
+  /** Called after `line` ran over `budget`; true when the line is to be skipped. */
+  skipAfterTimeout(line: number): boolean {
+    if (!this.overruns.has(line)) {
+      this.overruns.add(line);
+      this.budget = this.baseBudget * RETRY_BUDGET_FACTOR;
+      return false;
+    }
+    this.budget = this.baseBudget;
+    return true;
   }
 }
 

@@ -248,14 +248,7 @@ function renderSummary(
         ignoreregex: readonly { source: string; hits: number }[];
       }
     | undefined,
-  totals: {
-    lines: number;
-    matched: number;
-    ignored: number;
-    missed: number;
-    prefMatched: number;
-    failures: number;
-  },
+  totals: Totals,
   elapsed: number,
   abandoned: number,
 ): string {
