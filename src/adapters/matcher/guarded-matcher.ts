@@ -60,7 +60,6 @@ export class GuardedMatcher {
   private readonly progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS));
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
-  readonly abandonedTotal: number[] = [];
 
   private constructor(
     private readonly filters: readonly FilterRequest[],
@@ -145,7 +144,6 @@ export class GuardedMatcher {
       const number = input.numbers[outcome.index] ?? 0;
       skip.push(outcome.index);
       abandoned.push(number);
-      this.abandonedTotal.push(number);
       this.options.onLineAbandoned?.(number, input.texts[outcome.index] ?? "");
     }
   }
@@ -295,7 +293,6 @@ export class GuardedMatcher {
       if (!policy.skipAfterTimeout(outcome.index)) continue;
       skip.push(outcome.index);
       abandoned.push(outcome.index);
-      this.abandonedTotal.push(outcome.index);
       this.options.onLineAbandoned?.(outcome.index, readLineAt(path, offset, linesBefore, outcome.index));
     }
   }

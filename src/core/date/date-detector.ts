@@ -70,11 +70,6 @@ export interface DateDetector {
   /** The datepattern is `{NONE}`: lines carry no date (time is "now"/the last date). */
   readonly usesNoDate: boolean;
   /**
-   * Runs every template's regex on sample lines without counting hits, so that V8 compiles them
-   * before a time budget applies (the detector's state and the shared hit counters stay as is).
-   */
-  warmUp(): void;
-  /**
    * How to run a template's warm-up when the template is first needed (by default: directly).
    * A worker with a watchdog runs it with the clock stopped: compiling our own regex is not the
    * log line's doing.
@@ -154,12 +149,6 @@ class FailBanDateDetector implements DateDetector {
 
   templateNames(): readonly string[] {
     return this.templates.map((t) => t.template.name);
-  }
-
-  warmUp(): void {
-    // Every template this detector may try, plus the shared defaults it may fall back to.
-    const templates = [...this.templates.map((t) => t.template), ...this.registry.cachedTemplates()];
-    for (const template of templates) warmTemplate(template);
   }
 
   setUntimedRunner(run: (work: () => void) => void): void {

@@ -103,16 +103,9 @@ export class LogFilter implements LineFilter {
     };
   }
 
-  /**
-   * Compiles every regex now. Without it each regex and date template warms up when first
-   * needed, through the untimed runner: most of fail2ban's ~30 default date templates are never
-   * reached, and a failregex that no line's first character can start is never run.
-   */
-  warmUp(): void {
-    const { prefRegex, failRegexes, ignoreRegexes, dateDetector } = this.parts;
-    for (const regex of [prefRegex, ...failRegexes, ...ignoreRegexes]) regex?.warmUp();
-    dateDetector.warmUp();
-  }
+  // Each regex and date template is compiled when first needed, through the untimed runner:
+  // most of fail2ban's ~30 default date templates are never reached, and a failregex that no
+  // line's first character can start is never run.
 
   /** The regex, compiled first (with the watchdog's clock stopped) if this is its first use. */
   private ready(regex: FilterRegex): FilterRegex {
