@@ -85,20 +85,27 @@ function runBatch(request: BatchRequest): BatchReply {
         time === undefined
           ? filter.processLine(text, number, now)
           : filter.processJournalLine(text, time, number, now);
-      const count = counts[k]!;
-      if (filter.lastPrefMatched) count.prefMatched++;
-      if (found.length > 0) {
-        count.matched++;
-        // Without withMatches the filter leaves `matches` empty: copying the matched text to the
-        // other thread costs more than matching when nobody reads it.
-        failures[k]!.push(...found);
-      } else if (filter.lastLineIgnored) count.ignored++;
-      else count.missed++;
+      tally(filter, found, counts[k]!);
+      // Without withMatches the filter leaves `matches` empty: copying the matched text to the
+      // other thread costs more than matching when nobody reads it.
+      failures[k]!.push(...found);
     }
     Atomics.add(progress, PROGRESS_DONE, 1);
   }
   Atomics.store(progress, PROGRESS_INDEX, -1);
   return { type: "batch", id: request.id, failures, counts };
+}
+
+/** Counts one line's outcome, as fail2ban-regex's summary does. */
+function tally(
+  filter: LogFilter,
+  found: readonly LogFailure[],
+  counts: { matched: number; ignored: number; missed: number; prefMatched: number },
+): void {
+  if (filter.lastPrefMatched) counts.prefMatched++;
+  if (found.length > 0) counts.matched++;
+  else if (filter.lastLineIgnored) counts.ignored++;
+  else counts.missed++;
 }
 
 /** Runs warm-up work (compiling a date template on first use) with the watchdog's clock stopped. */
@@ -184,13 +191,9 @@ function scanFile(request: ScanRequest): void {
         Atomics.store(progress, PROGRESS_INDEX, linesBefore);
         const line = text.slice(lineStart, Math.min(end, lineStart + maxLineLength));
         const found = filter.processLine(line, linesBefore, now);
-        if (filter.lastPrefMatched) counts.prefMatched++;
-        if (found.length > 0) {
-          counts.matched++;
-          failures += found.length;
-          if (json) for (const f of found) output.append(failureJsonLine(f));
-        } else if (filter.lastLineIgnored) counts.ignored++;
-        else counts.missed++;
+        tally(filter, found, counts);
+        failures += found.length;
+        if (json) for (const f of found) output.append(failureJsonLine(f));
         Atomics.add(progress, PROGRESS_DONE, 1);
       }
       Atomics.store(progress, PROGRESS_INDEX, -1);
