@@ -13,6 +13,7 @@ import {
   PROGRESS_UNTIMED,
   type ScanChunkReply,
   type ScanRequest,
+  type SnapshotReply,
   type StatsReply,
   type WorkerReply,
 } from "./matcher-protocol.js";
@@ -40,6 +41,31 @@ export interface MatchResult {
   readonly counts: BatchReply["counts"];
   /** Line numbers abandoned because they exceeded the time budget. */
   readonly abandoned: readonly number[];
+}
+
+export interface ScanOptions {
+  readonly json: boolean;
+  readonly now: number;
+  readonly onChunk: (chunk: ScanChunkReply) => void;
+  /** Where to start (a line start) and the number of lines before it; the file's start by default. */
+  readonly offset?: number | undefined;
+  readonly linesBefore?: number | undefined;
+  /** Where to stop (a line start); the end of the file by default. */
+  readonly end?: number | undefined;
+  readonly mode?: ScanRequest["mode"];
+  readonly recordDates?: boolean | undefined;
+  /** Tell `onLineAbandoned` about lines skipped in this scan (default true). */
+  readonly reportAbandoned?: boolean | undefined;
+}
+
+export interface ScanResult {
+  readonly abandoned: readonly number[];
+  readonly incompleteLine: number | undefined;
+  /** Fresh workers the scan needed (each loses the filter's carried-over state). */
+  readonly restarts: number;
+  /** The number of the last line read. */
+  readonly linesBefore: number;
+  readonly dates: Float64Array | undefined;
 }
 
 /** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
@@ -241,29 +267,16 @@ export class GuardedMatcher {
    * times the budget, a second overrun skips it. A fresh worker restarts at the last chunk it
    * confirmed, so no output is lost or repeated.
    */
-  scanFile(
-    path: string,
-    options: {
-      readonly json: boolean;
-      readonly now: number;
-      readonly onChunk: (chunk: ScanChunkReply) => void;
-    },
-  ): Promise<{ abandoned: readonly number[]; incompleteLine: number | undefined }> {
+  scanFile(path: string, options: ScanOptions): Promise<ScanResult> {
     const run = this.queue.then(() => this.runScan(path, options));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runScan(
-    path: string,
-    options: {
-      readonly json: boolean;
-      readonly now: number;
-      readonly onChunk: (chunk: ScanChunkReply) => void;
-    },
-  ): Promise<{ abandoned: readonly number[]; incompleteLine: number | undefined }> {
-    let offset = 0;
-    let linesBefore = 0;
+  private async runScan(path: string, options: ScanOptions): Promise<ScanResult> {
+    let offset = options.offset ?? 0;
+    let linesBefore = options.linesBefore ?? 0;
+    let restarts = 0;
     const skip: number[] = [];
     const abandoned: number[] = [];
     const policy = new OverrunPolicy(this.options.lineBudgetMs);
@@ -278,6 +291,9 @@ export class GuardedMatcher {
           now: options.now,
           skip,
           json: options.json,
+          end: options.end,
+          mode: options.mode,
+          recordDates: options.recordDates,
         },
         policy.budget,
         (reply) => {
@@ -288,28 +304,53 @@ export class GuardedMatcher {
           return reply.done ? reply : undefined;
         },
       );
-      if (outcome.kind === "reply") return { abandoned, incompleteLine: outcome.reply.incompleteLine };
+      if (outcome.kind === "reply") {
+        const { incompleteLine, dates } = outcome.reply;
+        return { abandoned, incompleteLine, restarts, linesBefore, dates };
+      }
       await this.spawn();
+      restarts++;
       if (!policy.skipAfterTimeout(outcome.index)) continue;
       skip.push(outcome.index);
       abandoned.push(outcome.index);
-      this.options.onLineAbandoned?.(outcome.index, readLineAt(path, offset, linesBefore, outcome.index));
+      if (options.reportAbandoned !== false) {
+        this.options.onLineAbandoned?.(outcome.index, readLineAt(path, offset, linesBefore, outcome.index));
+      }
     }
+  }
+
+  /** Replaces the worker with a fresh one: the filters start over with no carried-over state. */
+  async restart(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+    await this.spawn();
+  }
+
+  /** The first filter's carried-over state and hit counts (for a split scan's check). */
+  async snapshot(): Promise<SnapshotReply> {
+    await this.queue;
+    return this.ask<SnapshotReply>({ type: "snapshot" }, "snapshot");
   }
 
   /** The filters' regexes with their hit counts (since the last worker start). */
   async stats(): Promise<StatsReply> {
     await this.queue;
+    return this.ask<StatsReply>({ type: "stats" }, "stats");
+  }
+
+  private ask<R extends WorkerReply>(request: { type: R["type"] }, type: R["type"]): Promise<R> {
     const worker = this.worker;
-    if (!worker) throw new RampartError("matcher.stopped", "The matcher is stopped");
+    if (!worker) return Promise.reject(new RampartError("matcher.stopped", "The matcher is stopped"));
     return new Promise((resolve) => {
       const onMessage = (reply: WorkerReply) => {
-        if (reply.type !== "stats") return;
+        if (reply.type !== type) return;
         worker.off("message", onMessage);
-        resolve(reply);
+        resolve(reply as R);
       };
       worker.on("message", onMessage);
-      worker.postMessage({ type: "stats" });
+      worker.postMessage(request);
     });
   }
 

@@ -40,6 +40,38 @@ export interface ScanRequest {
   readonly skip: readonly number[];
   /** Format failures as `filter test --json` lines (otherwise only counts come back). */
   readonly json: boolean;
+  /** Stop before this byte offset (a line start); the end of the file when absent. */
+  readonly end?: number | undefined;
+  /**
+   * "full" (the default) runs the whole pipeline; "quiet" runs it for its state only (no output,
+   * no counts); "dates" runs only the date stage, recording its outcomes. A split scan uses these.
+   */
+  readonly mode?: "full" | "quiet" | "dates" | undefined;
+  /** Record each line's date outcome (LogFilter.recordDates) and return them with the last chunk. */
+  readonly recordDates?: boolean | undefined;
+}
+
+/** Asks for the filter's carried-over state (LogFilter.stateSnapshot) and its regex hit counts. */
+export interface SnapshotRequest {
+  readonly type: "snapshot";
+}
+
+export interface SnapshotReply {
+  readonly type: "snapshot";
+  readonly state: string;
+}
+
+/**
+ * Lines by outcome, prefregex hits, and each failregex's and ignoreregex's hits. Counted per
+ * batch or chunk, so that totals survive a worker restart (which starts the filter's own over).
+ */
+export interface LineCounts {
+  matched: number;
+  ignored: number;
+  missed: number;
+  prefMatched: number;
+  failHits: number[];
+  ignoreHits: number[];
 }
 
 export interface ScanChunkReply {
@@ -47,7 +79,7 @@ export interface ScanChunkReply {
   readonly id: number;
   /** The formatted failures of this chunk's lines, UTF-8 (whole lines). */
   readonly output: Uint8Array;
-  readonly counts: { matched: number; ignored: number; missed: number; prefMatched: number; lines: number };
+  readonly counts: LineCounts & { lines: number };
   readonly failures: number;
   /** Where the next chunk starts, and the number of the last line read (empty and comment lines too). */
   readonly offset: number;
@@ -56,6 +88,8 @@ export interface ScanChunkReply {
   /** Set on the last chunk; `incompleteLine` is the number of a final line without a newline (left unread). */
   readonly done: boolean;
   readonly incompleteLine?: number | undefined;
+  /** With `recordDates`, on the last chunk: the date outcomes of every line run (LogFilter.recordDates). */
+  readonly dates?: Float64Array | undefined;
 }
 
 export type LineOutcome = "matched" | "ignored" | "missed";
@@ -65,8 +99,8 @@ export interface BatchReply {
   readonly id: number;
   /** failures[k] are those of filter k (in request order), in line order. */
   readonly failures: readonly (readonly LogFailure[])[];
-  /** Per filter: counts of this batch's lines by outcome, and prefregex hits. */
-  readonly counts: readonly { matched: number; ignored: number; missed: number; prefMatched: number }[];
+  /** Per filter: counts of this batch's lines by outcome, and regex hits. */
+  readonly counts: readonly LineCounts[];
 }
 
 export interface StatsReply {
@@ -84,7 +118,8 @@ export type WorkerReply =
   | { readonly type: "error"; readonly problems: readonly Problem[] }
   | BatchReply
   | ScanChunkReply
-  | StatsReply;
+  | StatsReply
+  | SnapshotReply;
 
 /**
  * Shared progress cells: [0] = index of the line in progress (-1 idle), [1] = lines done,

@@ -3,16 +3,19 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { failureJsonLine, type LogFailure } from "../../core/filter/log-failure.js";
 import type { LogFilter } from "../../core/filter/log-filter.js";
+import { NumberLog } from "../../core/filter/number-log.js";
 import { loadLineFilter } from "../filter/load-line-filter.js";
 import {
   type BatchReply,
   type BatchRequest,
   type FilterRequest,
+  type LineCounts,
   PROGRESS_DONE,
   PROGRESS_INDEX,
   PROGRESS_UNTIMED,
   type ScanChunkReply,
   type ScanRequest,
+  type SnapshotRequest,
   type WorkerReply,
 } from "./matcher-protocol.js";
 
@@ -51,9 +54,14 @@ port.postMessage(
     : ({ type: "ready" } satisfies WorkerReply),
 );
 
-port.on("message", (message: BatchRequest | ScanRequest | { type: "stats" }) => {
+port.on("message", (message: BatchRequest | ScanRequest | SnapshotRequest | { type: "stats" }) => {
   if (message.type === "scan") {
     scanFile(message);
+    return;
+  }
+  if (message.type === "snapshot") {
+    const filter = filters[0]!;
+    port.postMessage({ type: "snapshot", state: filter.stateSnapshot() } satisfies WorkerReply);
     return;
   }
   if (message.type === "stats") {
@@ -69,7 +77,8 @@ port.on("message", (message: BatchRequest | ScanRequest | { type: "stats" }) => 
 function runBatch(request: BatchRequest): BatchReply {
   const selected = request.filters ?? filters.map((_, i) => i);
   const failures: LogFailure[][] = selected.map(() => []);
-  const counts = selected.map(() => ({ matched: 0, ignored: 0, missed: 0, prefMatched: 0 }));
+  const counts = selected.map(() => emptyCounts());
+  const marks = selected.map((k) => hitMark(filters[k]!));
   const { texts, numbers, times, now } = request;
   const skip = new Set(request.skip);
   for (let i = 0; i < texts.length; i++) {
@@ -93,15 +102,12 @@ function runBatch(request: BatchRequest): BatchReply {
     Atomics.add(progress, PROGRESS_DONE, 1);
   }
   Atomics.store(progress, PROGRESS_INDEX, -1);
+  for (let k = 0; k < selected.length; k++) addHitsSince(filters[selected[k]!]!, marks[k]!, counts[k]!);
   return { type: "batch", id: request.id, failures, counts };
 }
 
 /** Counts one line's outcome, as fail2ban-regex's summary does. */
-function tally(
-  filter: LogFilter,
-  found: readonly LogFailure[],
-  counts: { matched: number; ignored: number; missed: number; prefMatched: number },
-): void {
+function tally(filter: LogFilter, found: readonly LogFailure[], counts: LineCounts): void {
   if (filter.lastPrefMatched) counts.prefMatched++;
   if (found.length > 0) counts.matched++;
   else if (filter.lastLineIgnored) counts.ignored++;
@@ -131,7 +137,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 function scanFile(request: ScanRequest): void {
   const filter = filters[0]!;
   const skip = new Set(request.skip);
-  const { now, json, id } = request;
+  const { now, id } = request;
+  const mode = request.mode ?? "full";
+  const json = request.json && mode === "full";
+  const end = request.end ?? Number.POSITIVE_INFINITY;
+  const dates = request.recordDates ? new NumberLog() : undefined;
+  filter.recordDates = dates;
   const fd = openSync(request.path, "r");
   try {
     let offset = request.offset;
@@ -141,7 +152,10 @@ function scanFile(request: ScanRequest): void {
     let pendingBytes = 0;
     const readBuffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
     for (;;) {
-      const n = readSync(fd, readBuffer, 0, SCAN_CHUNK_BYTES, position);
+      const n =
+        position < end
+          ? readSync(fd, readBuffer, 0, Math.min(SCAN_CHUNK_BYTES, end - position), position)
+          : 0;
       if (n === 0) {
         const incompleteLine = pendingBytes > 0 ? linesBefore + 1 : undefined;
         post({
@@ -154,6 +168,7 @@ function scanFile(request: ScanRequest): void {
           bytes: 0,
           done: true,
           incompleteLine,
+          dates: dates?.take(),
         });
         return;
       }
@@ -175,28 +190,35 @@ function scanFile(request: ScanRequest): void {
       }
       const text = isAscii(block) ? block.toString("latin1") : utf8.decode(block);
       const counts = emptyCounts();
+      const mark = hitMark(filter);
       const output = new OutputBuffer();
       let failures = 0;
       let start = 0;
       for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
         const lineStart = start;
-        let end = newline;
+        let lineEnd = newline;
         start = newline + 1;
         linesBefore++;
-        while (end > lineStart && text.charCodeAt(end - 1) === 13) end--;
+        while (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
         // fail2ban-regex skips empty and comment lines.
-        if (end === lineStart || text.charCodeAt(lineStart) === 35) continue;
-        counts.lines++;
+        if (lineEnd === lineStart || text.charCodeAt(lineStart) === 35) continue;
+        if (mode === "full") counts.lines++;
         if (skip.has(linesBefore)) continue;
         Atomics.store(progress, PROGRESS_INDEX, linesBefore);
-        const line = text.slice(lineStart, Math.min(end, lineStart + maxLineLength));
-        const found = filter.processLine(line, linesBefore, now);
-        tally(filter, found, counts);
-        failures += found.length;
-        if (json) for (const f of found) output.append(failureJsonLine(f));
+        const line = text.slice(lineStart, Math.min(lineEnd, lineStart + maxLineLength));
+        if (mode === "dates") filter.replayDate(line, now);
+        else {
+          const found = filter.processLine(line, linesBefore, now);
+          if (mode === "full") {
+            tally(filter, found, counts);
+            failures += found.length;
+            if (json) for (const f of found) output.append(failureJsonLine(f));
+          }
+        }
         Atomics.add(progress, PROGRESS_DONE, 1);
       }
       Atomics.store(progress, PROGRESS_INDEX, -1);
+      if (mode === "full") addHitsSince(filter, mark, counts);
       offset += block.length;
       post({
         id,
@@ -215,13 +237,28 @@ function scanFile(request: ScanRequest): void {
 }
 
 function emptyCounts(): ScanChunkReply["counts"] {
-  return { matched: 0, ignored: 0, missed: 0, prefMatched: 0, lines: 0 };
+  return { matched: 0, ignored: 0, missed: 0, prefMatched: 0, lines: 0, failHits: [], ignoreHits: [] };
+}
+
+interface HitMark {
+  readonly fail: readonly number[];
+  readonly ignore: readonly number[];
+}
+
+function hitMark(filter: LogFilter): HitMark {
+  return { fail: [...filter.stats.failHits], ignore: [...filter.stats.ignoreHits] };
+}
+
+/** The filter's regex hits since `mark`, into `counts`. */
+function addHitsSince(filter: LogFilter, mark: HitMark, counts: LineCounts): void {
+  counts.failHits = filter.stats.failHits.map((hits, i) => hits - (mark.fail[i] ?? 0));
+  counts.ignoreHits = filter.stats.ignoreHits.map((hits, i) => hits - (mark.ignore[i] ?? 0));
 }
 
 function post(reply: Omit<ScanChunkReply, "type">): void {
-  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply, [
-    reply.output.buffer as ArrayBuffer,
-  ]);
+  const transfer = [reply.output.buffer as ArrayBuffer];
+  if (reply.dates) transfer.push(reply.dates.buffer as ArrayBuffer);
+  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply, transfer);
 }
 
 /**

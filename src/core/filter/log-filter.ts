@@ -5,6 +5,7 @@ import { type FailureId, failureId } from "./failure-id.js";
 import type { UseDns } from "./host-tags.js";
 import type { LineFilter, LogFailure } from "./log-failure.js";
 import { MlfidCache } from "./mlfid-cache.js";
+import type { NumberLog } from "./number-log.js";
 
 export interface LogFilterParts {
   readonly name: string;
@@ -116,11 +117,59 @@ export class LogFilter implements LineFilter {
   processLine(text: string, lineNumber: number, now: number): LogFailure[] {
     this.lastLineIgnored = false;
     this.lastPrefMatched = false;
+    const dated = this.cutDate(text, now);
+    if (dated === undefined) return [];
+    return this.findFailures(dated.tuple, dated.date, lineNumber, now);
+  }
+
+  /**
+   * Only the date stage of `processLine`: the date detector and the last-date memory advance as
+   * they would, no regex runs. A split scan uses it to replay a later part's dates (see
+   * `recordDates`): the date stage never depends on what the failregexes found.
+   */
+  replayDate(text: string, now: number): void {
+    this.cutDate(text, now);
+  }
+
+  /**
+   * When set, every line's date stage appends its outcome: three numbers, the length of the text
+   * before the date, the length after it (-1, -1 for a line fail2ban skips) and the time (NaN when
+   * none). With `collectMatches` off these decide everything the rest of the pipeline sees.
+   */
+  recordDates: NumberLog | undefined;
+
+  /**
+   * The state that carries from one line to the next, besides the date stage: the multi-line
+   * buffer and the mlfid cache. Two filters with equal snapshots (and the same date outcomes
+   * from here on) produce the same failures from here on.
+   */
+  stateSnapshot(): string {
+    return JSON.stringify({
+      buffer: this.parts.maxLines > 1 ? this.lineBuffer : [],
+      mlfid: this.mlfid
+        .snapshot()
+        .map(([key, expires, fail]) => [
+          key,
+          expires,
+          fail.groups,
+          fail.users ? [...fail.users] : null,
+          fail.matches ?? null,
+          fail.nofailMatches ?? null,
+          fail.mlfpending ?? null,
+        ]),
+    });
+  }
+
+  /** fail2ban's date stage: the line split around its date, and the date; undefined for a line it skips. */
+  private cutDate(text: string, now: number): { tuple: TupleLine; date: number | undefined } | undefined {
     let tuple: TupleLine;
     let date: number | undefined;
     const m = this.parts.dateDetector.match(text, now);
     // fail2ban logs "Failed to process line" and skips it (filter.py processLineAndAdd).
-    if (m?.fault) return [];
+    if (m?.fault) {
+      this.recordDates?.push3(-1, -1, Number.NaN);
+      return undefined;
+    }
     const lastDateIsRecent = this.lastDate !== undefined && this.lastDate > now - 60;
     if (m) {
       const dateText = text.slice(m.start, m.end);
@@ -145,7 +194,8 @@ export class LogFilter implements LineFilter {
       tuple = ["", this.lastTimeText, text];
       date = this.lastDate;
     }
-    return this.findFailures(tuple, date, lineNumber, now);
+    this.recordDates?.push3(tuple[0].length, tuple[2].length, date ?? Number.NaN);
+    return { tuple, date };
   }
 
   processJournalLine(text: string, time: number, lineNumber: number, now: number): LogFailure[] {

@@ -31,4 +31,9 @@ export class MlfidCache<V> {
   unset(key: string): void {
     this.entries.delete(key);
   }
+
+  /** The entries, oldest first, as [key, expiry, value]. */
+  snapshot(): [string, number, V][] {
+    return [...this.entries].map(([key, entry]) => [key, entry.expires, entry.value]);
+  }
 }
