@@ -3,6 +3,7 @@ import { loadLineFilter } from "../adapters/filter/load-line-filter.js";
 import { GuardedMatcher } from "../adapters/matcher/guarded-matcher.js";
 import type { FilterRequest } from "../adapters/matcher/matcher-protocol.js";
 import { type GuardEnforcer, NftGuardEnforcer } from "../adapters/nft/guard-enforcer.js";
+import { expandLogPaths, isLogPathGlob } from "../adapters/sources/expand-log-paths.js";
 import { FileSource } from "../adapters/sources/file-source.js";
 import {
   JournalSource,
@@ -54,6 +55,8 @@ interface JailRuntime {
   filter: LineFilter | undefined;
   /** The jail's filter in the guarded matcher (the default). */
   filterIndex: number;
+  /** The files its `logpath` named when the sources started: globs are expanded then, as fail2ban does. */
+  files: readonly string[];
 }
 
 interface SourceRuntime {
@@ -267,9 +270,7 @@ export class GuardDaemon {
       filter: jail.config.filter,
       backend: jail.config.backend,
       filesWatched:
-        jail.config.backend === "file"
-          ? jail.config.logpath
-          : [`journal:${jail.config.journalmatch.join(" ")}`],
+        jail.config.backend === "file" ? jail.files : [`journal:${jail.config.journalmatch.join(" ")}`],
     };
   }
 
@@ -298,6 +299,7 @@ export class GuardDaemon {
         config: jail,
         filter: this.options.loadFilter ? loaded.value : undefined,
         filterIndex: requests.length,
+        files: [],
       });
       requests.push(request);
     }
@@ -327,7 +329,17 @@ export class GuardDaemon {
         journals.set(id, entry);
         continue;
       }
-      for (const path of jail.config.logpath) byPath.set(path, [...(byPath.get(path) ?? []), name]);
+      // A glob is expanded now (at start and at reload), as fail2ban does; a plain path is
+      // watched even before it exists.
+      jail.files = expandLogPaths(jail.config.logpath);
+      for (const pattern of jail.config.logpath) {
+        if (isLogPathGlob(pattern) && expandLogPaths([pattern]).length === 0) {
+          this.options.logger.notice(
+            `Jail "${name}": logpath "${pattern}" matches no file now; it is looked at again on reload`,
+          );
+        }
+      }
+      for (const path of jail.files) byPath.set(path, [...(byPath.get(path) ?? []), name]);
     }
     for (const [id, { options, jails }] of journals) {
       const source = new JournalSource(options);

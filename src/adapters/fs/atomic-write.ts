@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   chownSync,
   closeSync,
+  fchmodSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -32,8 +33,11 @@ export function writeFileAtomic(
     existing = undefined;
   }
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(temp, "wx", options.mode ?? existing?.mode ?? 0o644);
+  const mode = options.mode ?? existing?.mode ?? 0o644;
+  const fd = openSync(temp, "wx", mode);
   try {
+    // open() applies the umask: without this a 0664 file would come back 0644.
+    fchmodSync(fd, mode);
     const buffer = typeof data === "string" ? Buffer.from(data) : data;
     let offset = 0;
     while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);

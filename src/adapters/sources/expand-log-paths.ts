@@ -13,7 +13,7 @@ const WILDCARD = /[*?[]/;
 export function expandLogPaths(patterns: readonly string[]): string[] {
   const out = new Set<string>();
   for (const pattern of patterns) {
-    if (!WILDCARD.test(pattern)) {
+    if (!isLogPathGlob(pattern)) {
       out.add(pattern);
       continue;
     }
@@ -45,6 +45,11 @@ export function expandLogPaths(patterns: readonly string[]): string[] {
     }
   }
   return [...out].sort();
+}
+
+/** Whether a logpath has wildcards (and is expanded) rather than naming one file. */
+export function isLogPathGlob(pattern: string): boolean {
+  return WILDCARD.test(pattern);
 }
 
 /** fnmatch(3) for one path segment: `*`, `?`, `[abc]`, `[!abc]`; everything else literal. */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -218,6 +226,29 @@ ${extra}`,
     assert.match(good.stdout, /2 jail\(s\): test, other/);
     assert.equal(statusJson().currentlyBanned, 2);
     assert.equal(canConnect(lab, "attacker", lab.ip4.server!), false);
+  });
+
+  it("watches every file a logpath glob matches, expanded again at reload", async () => {
+    mkdirSync(join(dir, "vhosts"));
+    const [a, b] = [join(dir, "vhosts", "a.log"), join(dir, "vhosts", "b.log")];
+    writeFileSync(a, "");
+    writeConfig(`    vhosts:
+      filter: ${filter}
+      logpath: ${dir}/vhosts/*.log
+      maxretry: 2
+`);
+    assert.equal(cli("guard", "reload").code, 0);
+    const vhosts = () => json("status", "vhosts", "--json") as Record<string, unknown>;
+    assert.deepEqual(vhosts().filesWatched, [a]);
+    // A file that appears later is watched from the next reload on (fail2ban expands globs at start).
+    writeFileSync(b, "");
+    assert.equal(cli("guard", "reload").code, 0);
+    assert.deepEqual(vhosts().filesWatched, [a, b]);
+    const line = `${new Date().toISOString()} test: auth failure from 192.0.2.77 user admin\n`;
+    appendFileSync(a, line);
+    appendFileSync(b, line);
+    assert.ok(await waitFor(() => vhosts().currentlyBanned === 1, 5000), stderr);
+    assert.deepEqual(vhosts().bannedList, ["192.0.2.77"]);
   });
 
   it("stops gracefully on SIGTERM, leaving the bans in place", async () => {
