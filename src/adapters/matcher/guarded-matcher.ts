@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Problem } from "../../core/errors/problem.js";
 import { RampartError } from "../../core/errors/rampart-error.js";
@@ -71,6 +71,8 @@ export interface ScanResult {
 /** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
 export const DEFAULT_LINE_BUDGET_MS = 20;
 const RETRY_BUDGET_FACTOR = 10;
+/** A line that has not used its CPU budget is still ended after this many budgets of wall time. */
+const WALL_FACTOR = 50;
 
 const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
 
@@ -86,6 +88,8 @@ export class GuardedMatcher {
   private readonly progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS));
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The worker thread's CPU time in ms, when the system tells it (Linux schedstat). */
+  private cpuClock: (() => number | undefined) | undefined;
 
   private constructor(
     private readonly filters: readonly FilterRequest[],
@@ -125,6 +129,7 @@ export class GuardedMatcher {
       worker.once("message", resolve);
       worker.once("error", reject);
     });
+    this.cpuClock = first.type === "ready" ? threadCpuClock(first.threadId) : undefined;
     if (first.type === "error") {
       await worker.terminate();
       throw new RampartError("filter.invalid", "Cannot load filter", {
@@ -189,7 +194,8 @@ export class GuardedMatcher {
 
   /**
    * Posts `request` and watches the worker until `handle` returns a final reply. Terminates the
-   * worker when the line in progress (the shared PROGRESS_INDEX cell) has not moved for `budget` ms.
+   * worker when the line in progress (the shared PROGRESS_INDEX cell) has used `budget` ms of CPU
+   * (of wall time where the system does not report a thread's CPU time).
    */
   private watch<R>(
     request: BatchRequest | ScanRequest,
@@ -198,11 +204,13 @@ export class GuardedMatcher {
   ): Promise<{ kind: "reply"; reply: R } | { kind: "timeout"; index: number }> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new RampartError("matcher.stopped", "The matcher is stopped"));
+    const cpuClock = this.cpuClock;
     return new Promise((resolve, reject) => {
       Atomics.store(this.progress, PROGRESS_INDEX, -1);
       let lastDone = Atomics.load(this.progress, PROGRESS_DONE);
       let lastIndex = -1;
       let since = performance.now();
+      let cpuSince: number | undefined;
       const timer = setInterval(
         () => {
           const done = Atomics.load(this.progress, PROGRESS_DONE);
@@ -213,9 +221,17 @@ export class GuardedMatcher {
             lastDone = done;
             lastIndex = index;
             since = now;
+            cpuSince = index >= 0 && !untimed ? cpuClock?.() : undefined;
             return;
           }
           if (now - since < budget) return;
+          // The budget is CPU time when the worker's is known: on a loaded machine a line may
+          // wait for a CPU far longer than it runs, and that is not the line's doing. Wall time
+          // still ends a line at WALL_FACTOR times the budget.
+          const cpu = cpuSince === undefined ? undefined : cpuClock?.();
+          if (cpu !== undefined && cpuSince !== undefined && cpu - cpuSince < budget) {
+            if (now - since < budget * WALL_FACTOR) return;
+          }
           cleanup();
           this.worker = undefined;
           void worker.terminate();
@@ -385,6 +401,21 @@ class OverrunPolicy {
     this.budget = this.baseBudget;
     return true;
   }
+}
+
+/** Reads a thread's CPU time (ms) from /proc; undefined when the system does not say. */
+function threadCpuClock(threadId: number | undefined): (() => number | undefined) | undefined {
+  if (threadId === undefined) return undefined;
+  const path = `/proc/self/task/${threadId}/schedstat`;
+  const read = (): number | undefined => {
+    try {
+      const ns = Number(readFileSync(path, "latin1").split(" ", 1)[0]);
+      return Number.isFinite(ns) ? ns / 1e6 : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return read() === undefined ? undefined : read;
 }
 
 /** The text of line `wanted`, found by reading forward from `offset` (the start of line `linesBefore + 1`). */

@@ -114,7 +114,11 @@ export interface StatsReply {
 }
 
 export type WorkerReply =
-  | { readonly type: "ready" }
+  | {
+      readonly type: "ready";
+      /** The worker's kernel thread id (Linux), so that the watchdog can read its CPU time. */
+      readonly threadId?: number | undefined;
+    }
   | { readonly type: "error"; readonly problems: readonly Problem[] }
   | BatchReply
   | ScanChunkReply

@@ -1,5 +1,5 @@
 import { isAscii } from "node:buffer";
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readlinkSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { failureJsonLine, type LogFailure } from "../../core/filter/log-failure.js";
 import type { LogFilter } from "../../core/filter/log-filter.js";
@@ -51,7 +51,7 @@ for (const filter of filters) {
 port.postMessage(
   problems.length > 0
     ? ({ type: "error", problems } satisfies WorkerReply)
-    : ({ type: "ready" } satisfies WorkerReply),
+    : ({ type: "ready", threadId: kernelThreadId() } satisfies WorkerReply),
 );
 
 port.on("message", (message: BatchRequest | ScanRequest | SnapshotRequest | { type: "stats" }) => {
@@ -112,6 +112,16 @@ function tally(filter: LogFilter, found: readonly LogFailure[], counts: LineCoun
   if (found.length > 0) counts.matched++;
   else if (filter.lastLineIgnored) counts.ignored++;
   else counts.missed++;
+}
+
+/** This thread's id in /proc (Linux), or undefined elsewhere. */
+function kernelThreadId(): number | undefined {
+  try {
+    const id = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    return Number.isInteger(id) && id > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs warm-up work (compiling a date template on first use) with the watchdog's clock stopped. */

@@ -347,7 +347,11 @@ export class LogFilter implements LineFilter {
     return undefined;
   }
 
-  /** server/filter.py `_mergeFailure`: joins the lines of one connection (mlfid) into one failure. */
+  /**
+   * server/filter.py `_mergeFailure`: joins the lines of one connection (mlfid) into one failure.
+   * Python pops keys; here they are set to undefined instead (`delete` would turn the object into
+   * a slow dictionary), which nothing downstream tells apart: undefined values are never merged.
+   */
   private mergeFailure(
     mlfid: string,
     current: FailData,
@@ -362,16 +366,16 @@ export class LogFilter implements LineFilter {
       if (!g.nofail) g.nofail = g.mlfgained;
     } else if (g.nofail) flags |= NOFAIL;
     if (g.mlfforget) flags |= FORGET;
-    delete g.mlfforget;
+    g.mlfforget = undefined;
     const cached = this.mlfid.get(mlfid, now);
     let users: Set<string> | undefined;
     if (cached) {
       users = updateUsers(cached, g.user);
       const previousNofail = cached.groups.nofail;
-      delete cached.groups.nofail;
+      cached.groups.nofail = undefined;
       if (previousNofail) flags |= PREVIOUS_STATE;
       const previousGained = cached.groups.mlfgained;
-      delete cached.groups.mlfgained;
+      cached.groups.mlfgained = undefined;
       if (previousGained) flags |= PREVIOUS_STATE;
       if (flags & GAINED) cached.mlfpending = false;
       if ((flags & PREVIOUS_STATE) === 0 && !cached.mlfpending) cached.matches = undefined;
@@ -388,8 +392,8 @@ export class LogFilter implements LineFilter {
     const pending = fail.mlfpending;
     fail.mlfpending = false;
     if (pending || (users && users.size > 1)) {
-      delete fail.groups.nofail;
-      delete fail.groups.mlfgained;
+      fail.groups.nofail = undefined;
+      fail.groups.mlfgained = undefined;
       flags &= ~(GAINED | NOFAIL);
     }
     // The matched lines are only ever printed: without collectMatches they are not kept at all.
