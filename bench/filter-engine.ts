@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateAuthLog } from "./generate-auth-log.js";
 
@@ -71,8 +71,29 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       "/etc/fail2ban/filter.d",
       "--json",
     ]);
+    // The same run on one worker thread: what the split between two workers gains on this machine.
+    const rOneThread = timed("rampart (fail2ban sshd, 1 thread)", RAMPART, [
+      "filter",
+      "test",
+      log,
+      "sshd",
+      "--filter-dir",
+      "/etc/fail2ban/filter.d",
+      "--json",
+      "--threads",
+      "1",
+    ]);
     const rBuiltin = timed("rampart (built-in sshd)", RAMPART, ["filter", "test", log, "sshd", "--json"]);
     const rBig = timed("rampart (built-in sshd, 5x log)", RAMPART, ["filter", "test", big, "sshd", "--json"]);
+    const rBigOne = timed("rampart (built-in sshd, 5x log, 1 thread)", RAMPART, [
+      "filter",
+      "test",
+      big,
+      "sshd",
+      "--json",
+      "--threads",
+      "1",
+    ]);
     // Fixed cost: Node start, worker start, filter load; the best of three 100-line runs.
     const startup = Math.min(
       ...[1, 2, 3].map(
@@ -113,8 +134,20 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       pairs(rFail2banSshd, true).length,
       identical(rFail2banSshd) ? " identical to fail2ban" : " DIFFERENT from fail2ban",
     );
+    add(
+      rOneThread,
+      lines,
+      pairs(rOneThread, true).length,
+      identical(rOneThread) ? " identical to fail2ban" : " DIFFERENT from fail2ban",
+    );
     add(rBuiltin, lines, pairs(rBuiltin, true).length, " (own rules)");
     add(rBig, lines * 5, pairs(rBig, true).length, "");
+    add(
+      rBigOne,
+      lines * 5,
+      pairs(rBigOne, true).length,
+      rBigOne.output === rBig.output ? " same as 2 threads" : " DIFFERENT from 2 threads",
+    );
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     const steady = (lines * 4) / (rBig.seconds - rBuiltin.seconds);
@@ -125,7 +158,10 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       `100x fail2ban-regex here means ${((f2b.seconds / 100) * 1000).toFixed(0)} ms for the whole run; 4x sshguard means ${((sshguard.seconds / 4) * 1000).toFixed(0)} ms`,
     );
     console.log(
-      `max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`,
+      `max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat; 1 thread: ${rBigOne.maxRssMiB.toFixed(0)} MiB); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`,
+    );
+    console.log(
+      `CPUs: ${availableParallelism()}; two threads split a log of 4 MiB or more (${(statSync(log).size / 1048576).toFixed(1)} MiB here)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -65,7 +65,8 @@ export interface ScanResult {
   readonly restarts: number;
   /** The number of the last line read. */
   readonly linesBefore: number;
-  readonly dates: Float64Array | undefined;
+  /** With `recordDates`: a digest of every line's date outcome (equal digests, equal outcomes). */
+  readonly datesDigest: string | undefined;
 }
 
 /** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
@@ -321,8 +322,8 @@ export class GuardedMatcher {
         },
       );
       if (outcome.kind === "reply") {
-        const { incompleteLine, dates } = outcome.reply;
-        return { abandoned, incompleteLine, restarts, linesBefore, dates };
+        const { incompleteLine, datesDigest } = outcome.reply;
+        return { abandoned, incompleteLine, restarts, linesBefore, datesDigest };
       }
       await this.spawn();
       restarts++;

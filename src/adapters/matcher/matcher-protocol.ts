@@ -47,7 +47,7 @@ export interface ScanRequest {
    * no counts); "dates" runs only the date stage, recording its outcomes. A split scan uses these.
    */
   readonly mode?: "full" | "quiet" | "dates" | undefined;
-  /** Record each line's date outcome (LogFilter.recordDates) and return them with the last chunk. */
+  /** Record each line's date outcome (LogFilter.recordDates); their digest comes with the last chunk. */
   readonly recordDates?: boolean | undefined;
 }
 
@@ -88,8 +88,8 @@ export interface ScanChunkReply {
   /** Set on the last chunk; `incompleteLine` is the number of a final line without a newline (left unread). */
   readonly done: boolean;
   readonly incompleteLine?: number | undefined;
-  /** With `recordDates`, on the last chunk: the date outcomes of every line run (LogFilter.recordDates). */
-  readonly dates?: Float64Array | undefined;
+  /** With `recordDates`, on the last chunk: a SHA-256 of the date outcomes of every line run. */
+  readonly datesDigest?: string | undefined;
 }
 
 export type LineOutcome = "matched" | "ignored" | "missed";

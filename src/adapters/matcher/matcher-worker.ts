@@ -3,8 +3,8 @@ import { closeSync, openSync, readlinkSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { failureJsonLine, type LogFailure } from "../../core/filter/log-failure.js";
 import type { LogFilter } from "../../core/filter/log-filter.js";
-import { NumberLog } from "../../core/filter/number-log.js";
 import { loadLineFilter } from "../filter/load-line-filter.js";
+import { DateOutcomeDigest } from "./date-outcome-digest.js";
 import {
   type BatchReply,
   type BatchRequest,
@@ -151,7 +151,7 @@ function scanFile(request: ScanRequest): void {
   const mode = request.mode ?? "full";
   const json = request.json && mode === "full";
   const end = request.end ?? Number.POSITIVE_INFINITY;
-  const dates = request.recordDates ? new NumberLog() : undefined;
+  const dates = request.recordDates ? new DateOutcomeDigest() : undefined;
   filter.recordDates = dates;
   const fd = openSync(request.path, "r");
   try {
@@ -178,7 +178,7 @@ function scanFile(request: ScanRequest): void {
           bytes: 0,
           done: true,
           incompleteLine,
-          dates: dates?.take(),
+          datesDigest: dates?.digest(),
         });
         return;
       }
@@ -266,9 +266,9 @@ function addHitsSince(filter: LogFilter, mark: HitMark, counts: LineCounts): voi
 }
 
 function post(reply: Omit<ScanChunkReply, "type">): void {
-  const transfer = [reply.output.buffer as ArrayBuffer];
-  if (reply.dates) transfer.push(reply.dates.buffer as ArrayBuffer);
-  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply, transfer);
+  port.postMessage({ type: "scan-chunk", ...reply } satisfies WorkerReply, [
+    reply.output.buffer as ArrayBuffer,
+  ]);
 }
 
 /**

@@ -2,7 +2,6 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "n
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sameNumbers } from "../../core/filter/number-log.js";
 import type { GuardedMatcher, ScanResult } from "./guarded-matcher.js";
 import type { ScanChunkReply } from "./matcher-protocol.js";
 
@@ -14,8 +13,9 @@ import type { ScanChunkReply } from "./matcher-protocol.js";
  *
  * - The date stage (the date detector's template order and the last date) never depends on what
  *   the regexes found. The first worker, once done with its half, replays only the date stage
- *   over the second half (about a tenth of the full cost) from the true state; the second worker
- *   records the date outcome of every line it ran. They must be identical.
+ *   over the second half (about a fifth of the full cost) from the true state; the second worker
+ *   records the date outcome of every line it ran. They must be identical (both are hashed with
+ *   SHA-256 as they go, so memory stays flat, and crafted log lines cannot collide them).
  * - The rest (the mlfid cache and the multi-line buffer) is compared whole: the second worker
  *   first runs a window of lines before its half for their state only, and its state snapshot at
  *   the boundary must equal the first worker's at the end of its half.
@@ -23,7 +23,7 @@ import type { ScanChunkReply } from "./matcher-protocol.js";
  * If both hold, the second half's answers are the ones a single worker gives. If not (or either
  * worker needed a restart after an over-budget line, which loses state), the second half is run
  * again from the true state. The first half's output streams as it comes; the second half's is
- * held until it is verified, spilling to a temporary file when large.
+ * held until it is verified, spilling to a temporary file beyond 8 MiB.
  */
 
 export interface SplitPlan {
@@ -38,9 +38,14 @@ export interface SplitScanOptions {
   readonly now: number;
   /** Formatted failures, in file order. */
   readonly onOutput: (bytes: Uint8Array) => void;
+  /**
+   * Resolves when the output sink can take more (a pipe that is full); the held second half is
+   * written at this pace, so that it is not all buffered in memory at once.
+   */
+  readonly outputDrained?: (() => Promise<void>) | undefined;
   /** Counts (and regex hits) of a chunk of lines, once they are final. */
   readonly onCounts: (chunk: ScanChunkReply) => void;
-  /** Held output above this many bytes goes to a temporary file (default 32 MiB). */
+  /** Held output above this many bytes goes to a temporary file (default 8 MiB). */
   readonly memoryLimit?: number | undefined;
 }
 
@@ -54,7 +59,8 @@ export interface SplitScanResult {
 /** The first worker also replays the second half's dates, so it gets a little less than half. */
 const FIRST_SHARE = 0.47;
 const DEFAULT_WINDOW_BYTES = 256 * 1024;
-const DEFAULT_MEMORY_LIMIT = 32 * 1024 * 1024;
+const DEFAULT_MEMORY_LIMIT = 8 * 1024 * 1024;
+const NO_OUTPUT = new Uint8Array(0);
 
 /**
  * Where to split a file of `size` bytes, or undefined when it is too small to gain (or has no
@@ -169,7 +175,7 @@ export async function scanFileSplit(
         reportAbandoned: false,
         onChunk: (chunk) => {
           if (chunk.output.length > 0) held.append(chunk.output);
-          heldCounts.push(chunk);
+          heldCounts.push({ ...chunk, output: NO_OUTPUT });
         },
       });
       return { window, snapshot, own };
@@ -179,12 +185,11 @@ export async function scanFileSplit(
       a.own.linesBefore === (await middleLine) &&
       noRestarts(a.replay, b.window, b.own) &&
       a.snapshot.state === b.snapshot.state &&
-      a.replay.dates !== undefined &&
-      b.own.dates !== undefined &&
-      sameNumbers(a.replay.dates, b.own.dates) &&
+      a.replay.datesDigest !== undefined &&
+      a.replay.datesDigest === b.own.datesDigest &&
       a.replay.incompleteLine === b.own.incompleteLine;
     if (verified) {
-      held.drainTo(options.onOutput);
+      await held.drainTo(options.onOutput, options.outputDrained);
       for (const chunk of heldCounts) options.onCounts(chunk);
       return { incompleteLine: b.own.incompleteLine, outcome: "verified" };
     }
@@ -241,16 +246,23 @@ class HeldOutput {
     writeAll(this.spill.fd, chunk);
   }
 
-  drainTo(write: (bytes: Uint8Array) => void): void {
-    for (const part of this.parts) write(part);
+  async drainTo(
+    write: (bytes: Uint8Array) => void,
+    drained: (() => Promise<void>) | undefined,
+  ): Promise<void> {
+    for (const part of this.parts) {
+      write(part);
+      await drained?.();
+    }
     this.parts.length = 0;
     const spill = this.spill;
     if (spill === undefined) return;
-    const buffer = Buffer.allocUnsafe(1 << 20);
     for (let position = 0; ; ) {
+      const buffer = Buffer.allocUnsafe(1 << 20);
       const n = readSync(spill.fd, buffer, 0, buffer.length, position);
       if (n === 0) break;
-      write(Buffer.from(buffer.subarray(0, n)));
+      write(buffer.subarray(0, n));
+      await drained?.();
       position += n;
     }
   }

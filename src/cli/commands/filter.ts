@@ -247,7 +247,16 @@ async function scanFile(
   const now = Date.now() / 1000;
   const scanned =
     second !== undefined && split !== undefined
-      ? await scanFileSplit(matcher, second, log, split, { json, now, onOutput, onCounts })
+      ? await scanFileSplit(matcher, second, log, split, {
+          json,
+          now,
+          onOutput,
+          onCounts,
+          outputDrained: () =>
+            io.stdout.writableNeedDrain
+              ? new Promise<void>((resolve) => io.stdout.once("drain", () => resolve()))
+              : Promise.resolve(),
+        })
       : await matcher.scanFile(log, {
           json,
           now,

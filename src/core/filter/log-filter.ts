@@ -5,7 +5,6 @@ import { type FailureId, failureId } from "./failure-id.js";
 import type { UseDns } from "./host-tags.js";
 import type { LineFilter, LogFailure } from "./log-failure.js";
 import { MlfidCache } from "./mlfid-cache.js";
-import type { NumberLog } from "./number-log.js";
 
 export interface LogFilterParts {
   readonly name: string;
@@ -20,6 +19,11 @@ export interface LogFilterParts {
    * the hosts file only: a DNS query driven by attacker-written log text is never made.
    */
   readonly resolveHost?: ((name: string) => readonly string[]) | undefined;
+}
+
+/** Where `LogFilter.recordDates` sends each line's date outcome (three numbers). */
+export interface DateOutcomeSink {
+  push3(before: number, after: number, time: number): void;
 }
 
 /** Per-failregex statistics, for `rampart filter test`'s summary. */
@@ -136,7 +140,7 @@ export class LogFilter implements LineFilter {
    * before the date, the length after it (-1, -1 for a line fail2ban skips) and the time (NaN when
    * none). With `collectMatches` off these decide everything the rest of the pipeline sees.
    */
-  recordDates: NumberLog | undefined;
+  recordDates: DateOutcomeSink | undefined;
 
   /**
    * The state that carries from one line to the next, besides the date stage: the multi-line
