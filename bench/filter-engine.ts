@@ -62,24 +62,11 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       "/etc/fail2ban/filter.d/sshd.conf",
     ]);
     const sshguard = timed("sshguard sshg-parser", "/usr/libexec/sshguard/sshg-parser", [], log);
-    const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, [
-      "filter",
-      "test",
-      log,
-      "sshd",
-      "--filter-dir",
-      "/etc/fail2ban/filter.d",
-      "--json",
-    ]);
+    const fail2banSshd = ["filter", "test", log, "sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--json"];
+    const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, fail2banSshd);
     // The same run on one worker thread: what the split between two workers gains on this machine.
     const rOneThread = timed("rampart (fail2ban sshd, 1 thread)", RAMPART, [
-      "filter",
-      "test",
-      log,
-      "sshd",
-      "--filter-dir",
-      "/etc/fail2ban/filter.d",
-      "--json",
+      ...fail2banSshd,
       "--threads",
       "1",
     ]);
