@@ -331,14 +331,17 @@ export class GuardDaemon {
       }
       // A glob is expanded now (at start and at reload), as fail2ban does; a plain path is
       // watched even before it exists.
-      jail.files = expandLogPaths(jail.config.logpath);
+      const files = new Set<string>();
       for (const pattern of jail.config.logpath) {
-        if (isLogPathGlob(pattern) && expandLogPaths([pattern]).length === 0) {
+        const matched = expandLogPaths([pattern]);
+        if (matched.length === 0 && isLogPathGlob(pattern)) {
           this.options.logger.notice(
             `Jail "${name}": logpath "${pattern}" matches no file now; it is looked at again on reload`,
           );
         }
+        for (const file of matched) files.add(file);
       }
+      jail.files = [...files].sort();
       for (const path of jail.files) byPath.set(path, [...(byPath.get(path) ?? []), name]);
     }
     for (const [id, { options, jails }] of journals) {

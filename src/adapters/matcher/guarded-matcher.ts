@@ -6,6 +6,7 @@ import type { LogFailure } from "../../core/filter/log-failure.js";
 import {
   type BatchReply,
   type BatchRequest,
+  type DescribeReply,
   type FilterRequest,
   PROGRESS_CELLS,
   PROGRESS_DONE,
@@ -14,7 +15,6 @@ import {
   type ScanChunkReply,
   type ScanRequest,
   type SnapshotReply,
-  type StatsReply,
   type WorkerReply,
 } from "./matcher-protocol.js";
 
@@ -229,10 +229,9 @@ export class GuardedMatcher {
           // The budget is CPU time when the worker's is known: on a loaded machine a line may
           // wait for a CPU far longer than it runs, and that is not the line's doing. Wall time
           // still ends a line at WALL_FACTOR times the budget.
-          const cpu = cpuSince === undefined ? undefined : cpuClock?.();
-          if (cpu !== undefined && cpuSince !== undefined && cpu - cpuSince < budget) {
-            if (now - since < budget * WALL_FACTOR) return;
-          }
+          const cpuNow = cpuSince === undefined ? undefined : cpuClock?.();
+          const lineCpu = cpuNow === undefined || cpuSince === undefined ? undefined : cpuNow - cpuSince;
+          if (lineCpu !== undefined && lineCpu < budget && now - since < budget * WALL_FACTOR) return;
           cleanup();
           this.worker = undefined;
           void worker.terminate();
@@ -345,16 +344,16 @@ export class GuardedMatcher {
     await this.spawn();
   }
 
-  /** The first filter's carried-over state and hit counts (for a split scan's check). */
+  /** The first filter's carried-over state (for a split scan's check). */
   async snapshot(): Promise<SnapshotReply> {
     await this.queue;
     return this.ask<SnapshotReply>({ type: "snapshot" }, "snapshot");
   }
 
-  /** The filters' regexes with their hit counts (since the last worker start). */
-  async stats(): Promise<StatsReply> {
+  /** The filters' regexes (for summaries). */
+  async describe(): Promise<DescribeReply> {
     await this.queue;
-    return this.ask<StatsReply>({ type: "stats" }, "stats");
+    return this.ask<DescribeReply>({ type: "describe" }, "describe");
   }
 
   private ask<R extends WorkerReply>(request: { type: R["type"] }, type: R["type"]): Promise<R> {

@@ -51,7 +51,7 @@ export interface ScanRequest {
   readonly recordDates?: boolean | undefined;
 }
 
-/** Asks for the filter's carried-over state (LogFilter.stateSnapshot) and its regex hit counts. */
+/** Asks for the first filter's carried-over state (LogFilter.stateSnapshot). */
 export interface SnapshotRequest {
   readonly type: "snapshot";
 }
@@ -103,14 +103,17 @@ export interface BatchReply {
   readonly counts: readonly LineCounts[];
 }
 
-export interface StatsReply {
-  readonly type: "stats";
-  readonly filters: readonly {
-    readonly name: string;
-    readonly prefregex: string | undefined;
-    readonly failregex: readonly { readonly source: string; readonly hits: number }[];
-    readonly ignoreregex: readonly { readonly source: string; readonly hits: number }[];
-  }[];
+/** The filters' regexes, for summaries (hit counts come with each batch or chunk: LineCounts). */
+export interface DescribeReply {
+  readonly type: "describe";
+  readonly filters: readonly FilterDescription[];
+}
+
+export interface FilterDescription {
+  readonly name: string;
+  readonly prefregex: string | undefined;
+  readonly failregex: readonly { readonly source: string }[];
+  readonly ignoreregex: readonly { readonly source: string }[];
 }
 
 export type WorkerReply =
@@ -122,7 +125,7 @@ export type WorkerReply =
   | { readonly type: "error"; readonly problems: readonly Problem[] }
   | BatchReply
   | ScanChunkReply
-  | StatsReply
+  | DescribeReply
   | SnapshotReply;
 
 /**

@@ -54,7 +54,7 @@ port.postMessage(
     : ({ type: "ready", threadId: kernelThreadId() } satisfies WorkerReply),
 );
 
-port.on("message", (message: BatchRequest | ScanRequest | SnapshotRequest | { type: "stats" }) => {
+port.on("message", (message: BatchRequest | ScanRequest | SnapshotRequest | { type: "describe" }) => {
   if (message.type === "scan") {
     scanFile(message);
     return;
@@ -64,9 +64,9 @@ port.on("message", (message: BatchRequest | ScanRequest | SnapshotRequest | { ty
     port.postMessage({ type: "snapshot", state: filter.stateSnapshot() } satisfies WorkerReply);
     return;
   }
-  if (message.type === "stats") {
+  if (message.type === "describe") {
     port.postMessage({
-      type: "stats",
+      type: "describe",
       filters: filters.map((f) => f.describe()),
     } satisfies WorkerReply);
     return;

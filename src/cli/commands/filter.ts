@@ -5,7 +5,11 @@ import { parseArgs } from "node:util";
 import { builtinFilterDir } from "../../adapters/filter/builtin-filter-dir.js";
 import { readLineBatches } from "../../adapters/logs/read-lines.js";
 import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
-import type { LineCounts, ScanChunkReply } from "../../adapters/matcher/matcher-protocol.js";
+import type {
+  FilterDescription,
+  LineCounts,
+  ScanChunkReply,
+} from "../../adapters/matcher/matcher-protocol.js";
 import {
   planSplit,
   type SplitOutcome,
@@ -162,9 +166,9 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
     );
   }
   if (!json) {
-    const stats = (await matcher.stats()).filters[0];
+    const regexes = (await matcher.describe()).filters[0];
     io.stdout.write(
-      renderSummary(log, filterSpec, args.values["filter-dir"], stats, totals, elapsed, abandoned.length),
+      renderSummary(log, filterSpec, args.values["filter-dir"], regexes, totals, elapsed, abandoned.length),
     );
   }
   await matcher.close();
@@ -320,14 +324,7 @@ function renderSummary(
   log: string,
   filterSpec: string,
   filterDir: string | undefined,
-  filter:
-    | {
-        name: string;
-        prefregex: string | undefined;
-        failregex: readonly { source: string }[];
-        ignoreregex: readonly { source: string }[];
-      }
-    | undefined,
+  filter: FilterDescription | undefined,
   totals: Totals,
   elapsed: number,
   abandoned: number,
@@ -340,7 +337,7 @@ function renderSummary(
   out.push(`Use         log file   : ${log === "-" ? "standard input" : log}`, "", "Results", "=======", "");
   if (filter?.prefregex !== undefined)
     out.push(`Prefregex: ${totals.prefMatched} total`, `|  ${filter.prefregex}`, "`-", "");
-  // The hits are the totals added up per chunk, not the worker's own (a restart zeroes those).
+  // Hits are added up per chunk or batch: a worker restart zeroes the worker's own.
   const fail = (filter?.failregex ?? []).map((r, i) => ({ source: r.source, hits: totals.failHits[i] ?? 0 }));
   const ignore = (filter?.ignoreregex ?? []).map((r, i) => ({
     source: r.source,
