@@ -1,7 +1,6 @@
 import { ControlServer } from "../adapters/control/control-server.js";
-import { loadLineFilter } from "../adapters/filter/load-line-filter.js";
+import { compileLineFilter } from "../adapters/filter/load-line-filter.js";
 import { GuardedMatcher } from "../adapters/matcher/guarded-matcher.js";
-import type { FilterRequest } from "../adapters/matcher/matcher-protocol.js";
 import { type GuardEnforcer, NftGuardEnforcer } from "../adapters/nft/guard-enforcer.js";
 import { expandLogPaths, isLogPathGlob } from "../adapters/sources/expand-log-paths.js";
 import { FileSource } from "../adapters/sources/file-source.js";
@@ -15,6 +14,7 @@ import type { LogSource, SourceLine } from "../adapters/sources/log-source.js";
 import { GuardStore } from "../adapters/store/guard-store.js";
 import type { GuardConfig, JailConfig } from "../core/config/guard-section.js";
 import { formatProblem, type Result } from "../core/errors/problem.js";
+import type { CompiledFilter } from "../core/filter/compiled-filter.js";
 import type { LineFilter, LogFailure } from "../core/filter/log-failure.js";
 import type { BanTarget } from "../core/guard/ban-target.js";
 import { Detector } from "../core/guard/detector.js";
@@ -277,36 +277,32 @@ export class GuardDaemon {
   private buildJails(
     config: GuardConfig,
   ):
-    | { ok: true; value: Map<string, JailRuntime>; requests: FilterRequest[] }
+    | { ok: true; value: Map<string, JailRuntime>; requests: CompiledFilter[] }
     | { ok: false; problems: string[] } {
     const out = new Map<string, JailRuntime>();
-    const requests: FilterRequest[] = [];
+    const requests: CompiledFilter[] = [];
     const problems: string[] = [];
     for (const jail of config.jails) {
       if (!jail.enabled) continue;
       const logtype = jail.backend === "journald" ? "journal" : "file";
-      const request: FilterRequest = { spec: jail.filter, filterDir: this.options.filterDir, logtype };
-      // Loaded here too, so that a bad filter is refused before anything changes.
+      // Compiled here, so that a bad filter is refused before anything changes; the matcher's
+      // workers only instantiate it.
       const loaded = this.options.loadFilter
         ? this.options.loadFilter(jail)
-        : loadLineFilter(jail.filter, request);
+        : compileLineFilter(jail.filter, { filterDir: this.options.filterDir, logtype });
       if (!loaded.ok) {
         for (const p of loaded.problems)
           problems.push(`Cannot load the filter of jail "${jail.name}": ${formatProblem(p)}`);
         continue;
       }
-      out.set(jail.name, {
-        config: jail,
-        filter: this.options.loadFilter ? loaded.value : undefined,
-        filterIndex: requests.length,
-        files: [],
-      });
-      requests.push(request);
+      const injected = this.options.loadFilter ? (loaded.value as LineFilter) : undefined;
+      out.set(jail.name, { config: jail, filter: injected, filterIndex: requests.length, files: [] });
+      if (!injected) requests.push(loaded.value as CompiledFilter);
     }
     return problems.length ? { ok: false, problems } : { ok: true, value: out, requests };
   }
 
-  private async startMatcher(requests: readonly FilterRequest[]): Promise<GuardedMatcher | undefined> {
+  private async startMatcher(requests: readonly CompiledFilter[]): Promise<GuardedMatcher | undefined> {
     if (this.options.loadFilter || requests.length === 0) return undefined;
     return GuardedMatcher.start(requests, {
       onLineAbandoned: (line, text) =>

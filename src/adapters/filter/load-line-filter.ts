@@ -1,13 +1,15 @@
 import { createDateDetector } from "../../core/date/date-detector.js";
 import { type Problem, problem, type Result } from "../../core/errors/problem.js";
+import { type CompiledFilter, instantiateFilter } from "../../core/filter/compiled-filter.js";
 import {
   type FilterDefinition,
   loadFilterDefinition,
   parseFilterSpec,
 } from "../../core/filter/config/filter-definition.js";
-import { FilterRegex } from "../../core/filter/fail-regex.js";
+import { hasFailureIdGroup, type PortableFilterRegex } from "../../core/filter/fail-regex.js";
 import type { UseDns } from "../../core/filter/host-tags.js";
-import { LogFilter } from "../../core/filter/log-filter.js";
+import type { LogFilter } from "../../core/filter/log-filter.js";
+import { translateFilterRegex } from "../../core/filter/translate-filter-regex.js";
 import { NodeFilterFiles } from "../filter-files/node-filter-files.js";
 import { builtinFilterDir } from "./builtin-filter-dir.js";
 import { hostsFileResolver } from "./hosts-file-resolver.js";
@@ -25,10 +27,20 @@ export interface LoadFilterOptions {
 
 /**
  * Loads a filter named like fail2ban-regex's FILTER argument — a name, a path to a .conf, or
- * `name[key=value, …]` — and compiles it. Every problem (file, interpolation, regex) comes back
- * at once with its position.
+ * `name[key=value, …]` — and compiles it, ready to run here.
  */
 export function loadLineFilter(spec: string, options: LoadFilterOptions = {}): Result<LogFilter> {
+  const compiled = compileLineFilter(spec, options);
+  if (!compiled.ok) return compiled;
+  return instantiateFilter(compiled.value, hostsFileResolver(compiled.value.hostsFile));
+}
+
+/**
+ * Loads and translates a filter (see loadLineFilter) into plain data that a matcher worker
+ * instantiates (compiled-filter.ts). Every problem (file, interpolation, regex) comes back at
+ * once with its position.
+ */
+export function compileLineFilter(spec: string, options: LoadFilterOptions = {}): Result<CompiledFilter> {
   const parsed = parseFilterSpec(spec);
   if (!parsed.ok) return parsed;
   const filterOptions = { ...parsed.value.options };
@@ -44,18 +56,18 @@ export function loadLineFilter(spec: string, options: LoadFilterOptions = {}): R
     const extra = more && !more.ok ? more.problems.filter((p) => p.code !== "filter.no-failregex") : [];
     return { ok: false, problems: [...definition.problems, ...extra] };
   }
-  return compileFilterDefinition(definition.value, hostsFileResolver(options.hostsFile));
+  return compileFilterDefinition(definition.value, options.hostsFile);
 }
 
-export function compileFilterDefinition(
-  def: FilterDefinition,
-  resolveHost?: (name: string) => readonly string[],
-): Result<LogFilter> {
+export function compileFilterDefinition(def: FilterDefinition, hostsFile?: string): Result<CompiledFilter> {
   const problems: Problem[] = [];
   const useDns = (def.options.usedns as UseDns | undefined) ?? "warn";
   const multiline = def.maxlines > 1;
-  const compile = (source: { text: string; at: Problem["at"] }, kind: string): FilterRegex | undefined => {
-    const result = FilterRegex.compile(source.text, { useDns, multiline });
+  const compile = (
+    source: { text: string; at: Problem["at"] },
+    kind: string,
+  ): PortableFilterRegex | undefined => {
+    const result = translateFilterRegex(source.text, { useDns, multiline });
     if (result.ok) return result.value;
     for (const p of result.problems) {
       problems.push(
@@ -65,11 +77,11 @@ export function compileFilterDefinition(
     return undefined;
   };
   const prefRegex = def.prefregex ? compile(def.prefregex, "prefregex") : undefined;
-  const failRegexes: FilterRegex[] = [];
+  const failRegexes: PortableFilterRegex[] = [];
   for (const source of def.failregex) {
     const regex = compile(source, "failregex");
     if (!regex) continue;
-    if (!regex.hasFailureIdGroup() && !prefRegex?.hasFailureIdGroup()) {
+    if (!hasFailureIdGroup(regex) && !(prefRegex && hasFailureIdGroup(prefRegex))) {
       problems.push(
         problem(
           "filter.no-failure-id",
@@ -81,7 +93,7 @@ export function compileFilterDefinition(
     }
     failRegexes.push(regex);
   }
-  const ignoreRegexes: FilterRegex[] = [];
+  const ignoreRegexes: PortableFilterRegex[] = [];
   for (const source of def.ignoreregex) {
     const regex = compile(source, "ignoreregex");
     if (regex) ignoreRegexes.push(regex);
@@ -95,25 +107,29 @@ export function compileFilterDefinition(
       }),
     );
   }
-  const detector = createDateDetector({ datepattern: def.datepattern, logTimeZone: def.options.logtimezone });
+  const logTimeZone = def.options.logtimezone;
+  // Checked here so that a bad datepattern is reported with the rest; each worker builds its own.
+  const detector = createDateDetector({ datepattern: def.datepattern, logTimeZone });
   if (!detector.ok) {
     for (const p of detector.problems)
       problems.push(
         problem(p.code, `Invalid datepattern: ${p.message}`, p.at ?? { file: def.file, line: 1, col: 1 }),
       );
   }
-  if (problems.length > 0 || !detector.ok) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: new LogFilter({
+    value: {
       name: def.name,
+      file: def.file,
       prefRegex,
       failRegexes,
       ignoreRegexes,
       maxLines: def.maxlines,
-      dateDetector: detector.value,
+      datepattern: def.datepattern,
+      logTimeZone,
       useDns,
-      resolveHost,
-    }),
+      hostsFile,
+    },
   };
 }

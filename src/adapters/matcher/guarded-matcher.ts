@@ -2,12 +2,13 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Problem } from "../../core/errors/problem.js";
 import { RampartError } from "../../core/errors/rampart-error.js";
+import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
 import type { LogFailure } from "../../core/filter/log-failure.js";
 import {
   type BatchReply,
   type BatchRequest,
   type DescribeReply,
-  type FilterRequest,
+  type LoadRequest,
   PROGRESS_CELLS,
   PROGRESS_DONE,
   PROGRESS_INDEX,
@@ -92,8 +93,11 @@ export class GuardedMatcher {
   /** The worker thread's CPU time in ms, when the system tells it (Linux schedstat). */
   private cpuClock: (() => number | undefined) | undefined;
 
+  /** Compiled once, when the first worker boots; every restart reuses them. */
+  private filters: readonly CompiledFilter[] | undefined;
+
   private constructor(
-    private readonly filters: readonly FilterRequest[],
+    private readonly compile: () => readonly CompiledFilter[] | Promise<readonly CompiledFilter[]>,
     private readonly options: {
       lineBudgetMs: number;
       maxLineLength: number;
@@ -102,12 +106,18 @@ export class GuardedMatcher {
     },
   ) {}
 
-  /** Starts the worker and loads the filters; rejects with every filter problem at once. */
+  /**
+   * Starts the worker and loads the filters into it. `filters` may be a function that compiles
+   * them (compileLineFilter, perhaps imported on demand): it runs on this thread while the worker
+   * boots, and may throw a RampartError with the filters' problems, which `start` rejects with.
+   */
   static async start(
-    filters: readonly FilterRequest[],
+    filters:
+      | readonly CompiledFilter[]
+      | (() => readonly CompiledFilter[] | Promise<readonly CompiledFilter[]>),
     options: MatcherOptions = {},
   ): Promise<GuardedMatcher> {
-    const matcher = new GuardedMatcher(filters, {
+    const matcher = new GuardedMatcher(typeof filters === "function" ? filters : () => filters, {
       lineBudgetMs: options.lineBudgetMs ?? DEFAULT_LINE_BUDGET_MS,
       maxLineLength: options.maxLineLength ?? 65536,
       withMatches: options.withMatches ?? true,
@@ -120,21 +130,33 @@ export class GuardedMatcher {
   private async spawn(): Promise<void> {
     const worker = new Worker(WORKER_URL, {
       workerData: {
-        filters: this.filters,
         progress: this.progress.buffer,
         maxLineLength: this.options.maxLineLength,
         withMatches: this.options.withMatches,
       },
     });
-    const first = await new Promise<WorkerReply>((resolve, reject) => {
+    const first = new Promise<WorkerReply>((resolve, reject) => {
       worker.once("message", resolve);
       worker.once("error", reject);
     });
-    this.cpuClock = first.type === "ready" ? threadCpuClock(first.threadId) : undefined;
-    if (first.type === "error") {
+    if (this.filters === undefined) {
+      // Let other matchers started in the same tick spawn their workers before this thread
+      // spends its time compiling: then every worker boots while the filter compiles.
+      await Promise.resolve();
+      try {
+        this.filters = await this.compile();
+      } catch (error) {
+        await worker.terminate();
+        throw error;
+      }
+    }
+    worker.postMessage({ type: "load", filters: this.filters } satisfies LoadRequest);
+    const reply = await first;
+    this.cpuClock = reply.type === "ready" ? threadCpuClock(reply.threadId) : undefined;
+    if (reply.type === "error") {
       await worker.terminate();
       throw new RampartError("filter.invalid", "Cannot load filter", {
-        problems: first.problems as Problem[],
+        problems: reply.problems as Problem[],
         exitCode: 2,
       });
     }

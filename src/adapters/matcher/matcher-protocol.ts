@@ -1,12 +1,11 @@
 import type { Problem } from "../../core/errors/problem.js";
+import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
 import type { LogFailure } from "../../core/filter/log-failure.js";
 
-/** What the matcher worker is asked to load: one entry per filter (jail). */
-export interface FilterRequest {
-  readonly spec: string;
-  readonly filterDir?: string | undefined;
-  readonly builtinDir?: string | undefined;
-  readonly logtype?: "file" | "journal" | undefined;
+/** The worker's first message: the filters to run, one per jail, compiled on the main thread. */
+export interface LoadRequest {
+  readonly type: "load";
+  readonly filters: readonly CompiledFilter[];
 }
 
 export interface BatchRequest {

@@ -1,15 +1,17 @@
 import { isAscii } from "node:buffer";
 import { closeSync, openSync, readlinkSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
+import type { Problem } from "../../core/errors/problem.js";
+import { instantiateFilter } from "../../core/filter/compiled-filter.js";
 import { failureJsonLine, type LogFailure } from "../../core/filter/log-failure.js";
 import type { LogFilter } from "../../core/filter/log-filter.js";
-import { loadLineFilter } from "../filter/load-line-filter.js";
+import { hostsFileResolver } from "../filter/hosts-file-resolver.js";
 import { DateOutcomeDigest } from "./date-outcome-digest.js";
 import {
   type BatchReply,
   type BatchRequest,
-  type FilterRequest,
   type LineCounts,
+  type LoadRequest,
   PROGRESS_DONE,
   PROGRESS_INDEX,
   PROGRESS_UNTIMED,
@@ -22,12 +24,10 @@ import {
 // The worker side of GuardedMatcher: runs the regexes so that the parent can terminate it when
 // a line takes longer than the budget (V8 cannot interrupt a regex any other way).
 const {
-  filters: requests,
   progress: progressBuffer,
   maxLineLength,
   withMatches,
 } = workerData as {
-  filters: FilterRequest[];
   progress: SharedArrayBuffer;
   maxLineLength: number;
   withMatches: boolean;
@@ -36,25 +36,38 @@ const progress = new Int32Array(progressBuffer);
 const port = parentPort!;
 
 const filters: LogFilter[] = [];
-const problems = [];
-for (const request of requests) {
-  const loaded = loadLineFilter(request.spec, request);
-  if (loaded.ok) filters.push(loaded.value);
-  else problems.push(...loaded.problems);
-}
-// V8 compiles a regex on its first uses, and that must not look like a hostile line: each regex
-// and date template is compiled when first needed, with the watchdog's clock stopped.
-for (const filter of filters) {
-  filter.collectMatches = withMatches;
-  filter.setUntimedRunner(untimed);
-}
-port.postMessage(
-  problems.length > 0
-    ? ({ type: "error", problems } satisfies WorkerReply)
-    : ({ type: "ready", threadId: kernelThreadId() } satisfies WorkerReply),
-);
 
-port.on("message", (message: BatchRequest | ScanRequest | SnapshotRequest | { type: "describe" }) => {
+/**
+ * The first message: the filters, compiled on the main thread while this worker booted. Only
+ * their RegExps are built here.
+ */
+function load(request: LoadRequest): void {
+  const problems: Problem[] = [];
+  for (const compiled of request.filters) {
+    const built = instantiateFilter(compiled, hostsFileResolver(compiled.hostsFile));
+    if (built.ok) filters.push(built.value);
+    else problems.push(...built.problems);
+  }
+  // V8 compiles a regex on its first uses, and that must not look like a hostile line: each regex
+  // and date template is compiled when first needed, with the watchdog's clock stopped.
+  for (const filter of filters) {
+    filter.collectMatches = withMatches;
+    filter.setUntimedRunner(untimed);
+  }
+  port.postMessage(
+    problems.length > 0
+      ? ({ type: "error", problems } satisfies WorkerReply)
+      : ({ type: "ready", threadId: kernelThreadId() } satisfies WorkerReply),
+  );
+}
+
+type Request = LoadRequest | BatchRequest | ScanRequest | SnapshotRequest | { type: "describe" };
+
+port.on("message", (message: Request) => {
+  if (message.type === "load") {
+    load(message);
+    return;
+  }
   if (message.type === "scan") {
     scanFile(message);
     return;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { compileLineFilter } from "../filter/load-line-filter.js";
 import { GuardedMatcher } from "./guarded-matcher.js";
 import type { ScanChunkReply } from "./matcher-protocol.js";
 import { planSplit, type SplitPlan, scanFileSplit } from "./split-scan.js";
@@ -47,7 +48,9 @@ function collector() {
 }
 
 async function start(spec: string, run: Run, lineBudgetMs = 20): Promise<GuardedMatcher> {
-  return GuardedMatcher.start([{ spec }], {
+  const compiled = compileLineFilter(spec);
+  assert.ok(compiled.ok, JSON.stringify(compiled));
+  return GuardedMatcher.start([compiled.value], {
     withMatches: false,
     lineBudgetMs,
     onLineAbandoned: (line) => run.abandoned.push(line),

@@ -16,8 +16,9 @@ import {
   type SplitPlan,
   scanFileSplit,
 } from "../../adapters/matcher/split-scan.js";
-import { formatProblem } from "../../core/errors/problem.js";
+import { formatProblem, type Result } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
+import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
 import { failureJsonLine } from "../../core/filter/log-failure.js";
 import type { CliIo } from "../cli-io.js";
 
@@ -100,13 +101,24 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   let matcher: GuardedMatcher;
   let second: GuardedMatcher | undefined;
   try {
+    // Compiled once, on this thread, while the workers boot: even the compiler's modules are
+    // loaded only once the workers are on their way.
+    let compiled: Result<CompiledFilter> | undefined;
+    const compile = async () => {
+      const { compileLineFilter } = await import("../../adapters/filter/load-line-filter.js");
+      compiled ??= compileLineFilter(filterSpec, { filterDir: args.values["filter-dir"] });
+      if (compiled.ok) return [compiled.value];
+      throw new RampartError("filter.invalid", "Cannot load filter", {
+        problems: compiled.problems,
+        exitCode: ExitCode.usage,
+      });
+    };
     const start = () =>
-      GuardedMatcher.start([{ spec: filterSpec, filterDir: args.values["filter-dir"] }], {
+      GuardedMatcher.start(compile, {
         lineBudgetMs,
         withMatches: false,
         onLineAbandoned: (line, text) => abandoned.push({ line, length: text.length }),
       });
-    // Both workers load the filter at once, each on its own CPU.
     const started = await Promise.allSettled(split ? [start(), start()] : [start()]);
     const failure = started.find((s) => s.status === "rejected");
     if (failure) {

@@ -1,7 +1,3 @@
-import type { Result } from "../errors/problem.js";
-import { compilePythonRegex } from "../regex/translate-python-regex.js";
-import { globalFlagsToScoped, resolveHostTags, type UseDns } from "./host-tags.js";
-
 /** A log line split around its timestamp: [before date, date text, after date] (filter.py "tupleLine"). */
 export type TupleLine = readonly [string, string, string];
 
@@ -14,8 +10,30 @@ export interface RegexHit {
   readonly unmatchedLines: readonly TupleLine[];
 }
 
+/**
+ * A filter regex translated to JavaScript, as plain data (structured-cloneable): the main thread
+ * translates a filter once (translate-filter-regex.ts) and each matcher worker, fresh or
+ * restarted, only builds the RegExp from it.
+ */
+export interface PortableFilterRegex {
+  /** The regex as the filter file wrote it. */
+  readonly source: string;
+  /** The JavaScript pattern and flags. */
+  readonly pattern: string;
+  readonly flags: string;
+  /** JS capture index → Python group name. */
+  readonly captureNames: readonly (string | undefined)[];
+  /** ASCII characters a match can start with, when the regex is anchored at the buffer's start. */
+  readonly startChars: Uint8Array | undefined;
+}
+
 const COMPLEX_NAME = /^(alt_|tuple_)(.*?)(?:_\d+)?$/;
 const FAILURE_ID_PRESENTS = ["fid", "ip4", "ip6", "dns", "mlfid"];
+
+/** fail2ban requires a failure-id group in the failregex or the prefregex. */
+export function hasFailureIdGroup(regex: Pick<PortableFilterRegex, "captureNames">): boolean {
+  return regex.captureNames.some((name) => name !== undefined && FAILURE_ID_PRESENTS.includes(name));
+}
 
 /** fail2ban's `"\n".join(...) + "\n"` buffer over the text without dates. */
 export function tupleLinesBuffer(lines: readonly TupleLine[]): string {
@@ -31,8 +49,6 @@ export function tupleLinesBuffer(lines: readonly TupleLine[]): string {
  */
 export class FilterRegex {
   readonly source: string;
-  readonly expanded: string;
-  readonly groupNames: ReadonlySet<string>;
   private readonly regex: RegExp;
   /** JS capture index → Python group name; read by index, not through `match.groups` (it is slow). */
   private readonly captureNames: readonly (string | undefined)[];
@@ -43,46 +59,22 @@ export class FilterRegex {
   /** V8 has compiled the regex to native code (its first run interprets, the second compiles). */
   warmed = false;
 
-  private constructor(
-    source: string,
-    expanded: string,
-    regex: RegExp,
-    captureNames: readonly (string | undefined)[],
-    startChars: Uint8Array | undefined,
-  ) {
-    this.source = source;
-    this.expanded = expanded;
-    this.regex = regex;
-    this.captureNames = captureNames;
-    this.startChars = startChars;
-    this.groupNames = new Set(captureNames.filter((n): n is string => n !== undefined));
+  /** Builds the RegExp; throws V8's SyntaxError when it rejects the pattern (a translation bug). */
+  constructor(portable: PortableFilterRegex) {
+    this.source = portable.source;
+    this.regex = new RegExp(portable.pattern, portable.flags);
+    this.captureNames = portable.captureNames;
+    this.startChars = portable.startChars;
+    const captureNames = portable.captureNames;
+    const groupNames = new Set(captureNames.filter((n): n is string => n !== undefined));
     const alt: [string, string][] = [];
-    for (const name of this.groupNames) {
+    for (const name of groupNames) {
       if (name.length <= 4) continue;
       const m = COMPLEX_NAME.exec(name);
       if (m && m[1] === "alt_") alt.push([name, mapName(m[2] ?? "")]);
     }
     this.altValues = alt.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    this.hasSkipLines = [...this.groupNames].some((n) => n.startsWith("skiplines"));
-  }
-
-  static compile(source: string, options: { useDns: UseDns; multiline: boolean }): Result<FilterRegex> {
-    const expanded = globalFlagsToScoped(resolveHostTags(source, options.useDns));
-    if (expanded.trim() === "") {
-      return { ok: false, problems: [{ code: "filter.empty-regex", message: "Cannot add empty regex" }] };
-    }
-    const compiled = compilePythonRegex(expanded, { multiline: options.multiline, namedGroups: false });
-    if (!compiled.ok) return compiled;
-    return {
-      ok: true,
-      value: new FilterRegex(
-        source,
-        expanded,
-        compiled.value.regex,
-        compiled.value.captureNames,
-        compiled.value.startChars,
-      ),
-    };
+    this.hasSkipLines = [...groupNames].some((n) => n.startsWith("skiplines"));
   }
 
   /** Runs the regex on a sample until V8 has compiled it to native code. */
@@ -90,11 +82,6 @@ export class FilterRegex {
     const sample = "Jan  1 00:00:00 host daemon[1]: warm-up from 192.0.2.1 port 1\n";
     for (let round = 0; round < 3; round++) this.regex.exec(sample);
     this.warmed = true;
-  }
-
-  /** fail2ban requires a failure-id group in the failregex or the prefregex. */
-  hasFailureIdGroup(): boolean {
-    return FAILURE_ID_PRESENTS.some((g) => this.groupNames.has(g));
   }
 
   /**
