@@ -13,7 +13,7 @@ import {
 import type { LogSource, SourceLine } from "../adapters/sources/log-source.js";
 import { GuardStore } from "../adapters/store/guard-store.js";
 import type { GuardConfig, JailConfig } from "../core/config/guard-section.js";
-import { formatProblem, type Result } from "../core/errors/problem.js";
+import { formatProblem, type Problem, type Result } from "../core/errors/problem.js";
 import type { CompiledFilter } from "../core/filter/compiled-filter.js";
 import type { LineFilter, LogFailure } from "../core/filter/log-failure.js";
 import type { BanTarget } from "../core/guard/ban-target.js";
@@ -285,19 +285,26 @@ export class GuardDaemon {
     for (const jail of config.jails) {
       if (!jail.enabled) continue;
       const logtype = jail.backend === "journald" ? "journal" : "file";
-      // Compiled here, so that a bad filter is refused before anything changes; the matcher's
-      // workers only instantiate it.
-      const loaded = this.options.loadFilter
-        ? this.options.loadFilter(jail)
-        : compileLineFilter(jail.filter, { filterDir: this.options.filterDir, logtype });
-      if (!loaded.ok) {
-        for (const p of loaded.problems)
+      const refuse = (found: readonly Problem[]) => {
+        for (const p of found)
           problems.push(`Cannot load the filter of jail "${jail.name}": ${formatProblem(p)}`);
+      };
+      const runtime = { config: jail, filter: undefined, filterIndex: requests.length, files: [] };
+      if (this.options.loadFilter) {
+        const injected = this.options.loadFilter(jail);
+        if (injected.ok) out.set(jail.name, { ...runtime, filter: injected.value });
+        else refuse(injected.problems);
         continue;
       }
-      const injected = this.options.loadFilter ? (loaded.value as LineFilter) : undefined;
-      out.set(jail.name, { config: jail, filter: injected, filterIndex: requests.length, files: [] });
-      if (!injected) requests.push(loaded.value as CompiledFilter);
+      // Compiled here, so that a bad filter is refused before anything changes; the matcher's
+      // workers only instantiate it.
+      const compiled = compileLineFilter(jail.filter, { filterDir: this.options.filterDir, logtype });
+      if (!compiled.ok) {
+        refuse(compiled.problems);
+        continue;
+      }
+      out.set(jail.name, runtime);
+      requests.push(compiled.value);
     }
     return problems.length ? { ok: false, problems } : { ok: true, value: out, requests };
   }

@@ -68,7 +68,7 @@ export function compileFilterDefinition(def: FilterDefinition, hostsFile?: strin
     kind: string,
   ): PortableFilterRegex | undefined => {
     const result = translateFilterRegex(source.text, { useDns, multiline });
-    if (result.ok) return result.value;
+    if (result.ok) return { ...result.value, at: source.at };
     for (const p of result.problems) {
       problems.push(
         problem(p.code, `Invalid ${kind} ${JSON.stringify(source.text)}: ${p.message}`, source.at),

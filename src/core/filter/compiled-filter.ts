@@ -42,15 +42,18 @@ export function instantiateFilter(
         problem(
           "regex.unsupported",
           `Invalid regex ${JSON.stringify(portable.source)}: cannot compile the translated pattern: ${(error as Error).message}`,
-          { file: compiled.file, line: 1, col: 1 },
+          portable.at ?? { file: compiled.file, line: 1, col: 1 },
         ),
       );
       return undefined;
     }
   };
+  // Any regex that failed to build is in `problems`, and then no filter is returned.
+  const buildAll = (list: readonly PortableFilterRegex[]) =>
+    list.map(build).filter((regex): regex is FilterRegex => regex !== undefined);
   const prefRegex = compiled.prefRegex ? build(compiled.prefRegex) : undefined;
-  const failRegexes = compiled.failRegexes.map(build);
-  const ignoreRegexes = compiled.ignoreRegexes.map(build);
+  const failRegexes = buildAll(compiled.failRegexes);
+  const ignoreRegexes = buildAll(compiled.ignoreRegexes);
   const dateDetector = createDateDetector({
     datepattern: compiled.datepattern,
     logTimeZone: compiled.logTimeZone,
@@ -61,8 +64,8 @@ export function instantiateFilter(
     new LogFilter({
       name: compiled.name,
       prefRegex,
-      failRegexes: failRegexes as FilterRegex[],
-      ignoreRegexes: ignoreRegexes as FilterRegex[],
+      failRegexes,
+      ignoreRegexes,
       maxLines: compiled.maxLines,
       dateDetector: dateDetector.value,
       useDns: compiled.useDns,

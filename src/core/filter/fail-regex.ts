@@ -1,3 +1,5 @@
+import type { SourcePosition } from "../errors/problem.js";
+
 /** A log line split around its timestamp: [before date, date text, after date] (filter.py "tupleLine"). */
 export type TupleLine = readonly [string, string, string];
 
@@ -25,6 +27,8 @@ export interface PortableFilterRegex {
   readonly captureNames: readonly (string | undefined)[];
   /** ASCII characters a match can start with, when the regex is anchored at the buffer's start. */
   readonly startChars: Uint8Array | undefined;
+  /** Where the filter file wrote it, for a problem found when the RegExp is built. */
+  readonly at?: SourcePosition | undefined;
 }
 
 const COMPLEX_NAME = /^(alt_|tuple_)(.*?)(?:_\d+)?$/;
