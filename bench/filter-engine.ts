@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateAuthLog } from "./generate-auth-log.js";
@@ -63,24 +63,33 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     ]);
     const sshguard = timed("sshguard sshg-parser", "/usr/libexec/sshguard/sshg-parser", [], log);
     const fail2banSshd = ["filter", "test", log, "sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--json"];
+    // The default engine: the native scanner (Node starts, compiles the filter, runs the scanner).
     const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, fail2banSshd);
-    // The same run on one worker thread: what the split between two workers gains on this machine.
-    const rOneThread = timed("rampart (fail2ban sshd, 1 thread)", RAMPART, [
+    // The native scanner alone, with the plan written beforehand: what is left without Node.
+    const planFile = join(dir, "sshd.plan");
+    const plan = spawnSync(process.execPath, [
+      join(ROOT, "dist/src/adapters/native/scan-plan-cli.js"),
+      "sshd",
+      "--filter-dir",
+      "/etc/fail2ban/filter.d",
+    ]);
+    writeFileSync(planFile, plan.stdout);
+    const rScanner = timed(
+      "rampart-scan alone (fail2ban sshd plan)",
+      join(ROOT, "native/build/rampart-scan"),
+      ["--plan", planFile, "--json", log],
+    );
+    // The JavaScript engine (the fallback for multi-line filters), two threads and one.
+    const rJs = timed("rampart JS engine (fail2ban sshd)", RAMPART, [...fail2banSshd, "--engine", "js"]);
+    const rJsOne = timed("rampart JS engine (fail2ban sshd, 1 thread)", RAMPART, [
       ...fail2banSshd,
+      "--engine",
+      "js",
       "--threads",
       "1",
     ]);
     const rBuiltin = timed("rampart (built-in sshd)", RAMPART, ["filter", "test", log, "sshd", "--json"]);
     const rBig = timed("rampart (built-in sshd, 5x log)", RAMPART, ["filter", "test", big, "sshd", "--json"]);
-    const rBigOne = timed("rampart (built-in sshd, 5x log, 1 thread)", RAMPART, [
-      "filter",
-      "test",
-      big,
-      "sshd",
-      "--json",
-      "--threads",
-      "1",
-    ]);
     // Fixed cost: Node start, worker start, filter load; the best of three 100-line runs.
     const startup = Math.min(
       ...[1, 2, 3].map(
@@ -119,26 +128,11 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       ]);
     add(f2b, lines, reference.length, "");
     add(sshguard, lines, sshguard.output.split("\n").filter(Boolean).length, " (own rules)");
-    add(
-      rFail2banSshd,
-      lines,
-      pairs(rFail2banSshd, true).length,
-      identical(rFail2banSshd) ? " identical to fail2ban" : " DIFFERENT from fail2ban",
-    );
-    add(
-      rOneThread,
-      lines,
-      pairs(rOneThread, true).length,
-      identical(rOneThread) ? " identical to fail2ban" : " DIFFERENT from fail2ban",
-    );
+    const same = (run: Run) => (identical(run) ? " identical to fail2ban" : " DIFFERENT from fail2ban");
+    for (const run of [rFail2banSshd, rScanner, rJs, rJsOne])
+      add(run, lines, pairs(run, true).length, same(run));
     add(rBuiltin, lines, pairs(rBuiltin, true).length, " (own rules)");
     add(rBig, lines * 5, pairs(rBig, true).length, "");
-    add(
-      rBigOne,
-      lines * 5,
-      pairs(rBigOne, true).length,
-      rBigOne.output === rBig.output ? " same as 2 threads" : " DIFFERENT from 2 threads",
-    );
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     const steady = (lines * 4) / (rBig.seconds - rBuiltin.seconds);
@@ -149,10 +143,10 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       `100x fail2ban-regex here means ${((f2b.seconds / 100) * 1000).toFixed(0)} ms for the whole run; 4x sshguard means ${((sshguard.seconds / 4) * 1000).toFixed(0)} ms; \`node -e 0\` alone takes ${(nodeFloor * 1000).toFixed(0)} ms`,
     );
     console.log(
-      `max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat; 1 thread: ${rBigOne.maxRssMiB.toFixed(0)} MiB); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`,
+      `max RSS: rampart ${rBuiltin.maxRssMiB.toFixed(0)} MiB on ${lines.toLocaleString("en-US")} lines, ${rBig.maxRssMiB.toFixed(0)} MiB on ${(lines * 5).toLocaleString("en-US")} lines (streaming: flat; the scanner alone ${rScanner.maxRssMiB.toFixed(0)} MiB, the JS engine ${rJs.maxRssMiB.toFixed(0)} MiB); fail2ban-regex ${f2b.maxRssMiB.toFixed(0)} MiB`,
     );
     console.log(
-      `CPUs: ${availableParallelism()}; two threads split a log of 4 MiB or more (${(statSync(log).size / 1048576).toFixed(1)} MiB here)`,
+      `CPUs: ${availableParallelism()}; the JS engine's two threads split a log of 4 MiB or more (${(statSync(log).size / 1048576).toFixed(1)} MiB here)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

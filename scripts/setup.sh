@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a checkout on Debian 12: the system packages Rampart and its tests use, the npm
-# dependencies (native ones built from source), and the compiled JavaScript. Idempotent.
+# dependencies (native ones built from source), the compiled JavaScript and the native
+# scanner. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   nftables iproute2 openssh-server openssh-client sshpass rsyslog systemd-journal-remote
   fail2ban sshguard lynis ssh-audit sqlite3 procps psmisc netcat-openbsd curl
-  chromium iputils-ping time python3-pyinotify util-linux passwd sudo python3 make g++
+  chromium iputils-ping time python3-pyinotify util-linux passwd sudo python3 make g++ gcc pkg-config libpcre2-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,3 +29,6 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm install --no-audit --no-fund
 fi
 npm run --silent build
+# The native scanner (fail2ban's line pipeline in C with PCRE2-JIT); `filter test` falls back to
+# the JavaScript engine without it. The sanitizer build is for the tests.
+make -s -C native all asan

@@ -9,31 +9,33 @@ import { parseIp } from "../../core/ip/ip-address.js";
  */
 export function hostsFileResolver(path = "/etc/hosts"): (name: string) => readonly string[] {
   let table: Map<string, string[]> | undefined;
-  const load = () => {
-    const map = new Map<string, string[]>();
-    let text = "";
-    try {
-      text = readFileSync(path, "utf8");
-    } catch {
-      return map;
-    }
-    for (const raw of text.split("\n")) {
-      const [address, ...names] = raw.replace(/#.*/, "").trim().split(/\s+/);
-      const ip = address ? parseIp(address) : undefined;
-      if (!ip) continue;
-      for (const name of names) {
-        const key = name.toLowerCase();
-        const list = map.get(key) ?? [];
-        if (!list.includes(ip.text)) list.push(ip.text);
-        map.set(key, list);
-      }
-    }
-    for (const [key, list] of map)
-      map.set(key, [...list.filter((a) => !a.includes(":")), ...list.filter((a) => a.includes(":"))]);
-    return map;
-  };
   return (name) => {
-    table ??= load();
+    table ??= hostsFileTable(path);
     return table.get(name.toLowerCase()) ?? [];
   };
+}
+
+/** The hosts file as lower-case name → addresses (IPv4 first); empty when it cannot be read. */
+export function hostsFileTable(path = "/etc/hosts"): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return map;
+  }
+  for (const raw of text.split("\n")) {
+    const [address, ...names] = raw.replace(/#.*/, "").trim().split(/\s+/);
+    const ip = address ? parseIp(address) : undefined;
+    if (!ip) continue;
+    for (const name of names) {
+      const key = name.toLowerCase();
+      const list = map.get(key) ?? [];
+      if (!list.includes(ip.text)) list.push(ip.text);
+      map.set(key, list);
+    }
+  }
+  for (const [key, list] of map)
+    map.set(key, [...list.filter((a) => !a.includes(":")), ...list.filter((a) => a.includes(":"))]);
+  return map;
 }

@@ -16,14 +16,20 @@ import {
   type SplitPlan,
   scanFileSplit,
 } from "../../adapters/matcher/split-scan.js";
-import { formatProblem, type Result } from "../../core/errors/problem.js";
+import {
+  type NativeScanCounts,
+  NativeScanError,
+  nativeScannerPath,
+  runNativeScan,
+} from "../../adapters/native/native-scanner.js";
+import { formatProblem, type Problem, type Result } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
 import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
 import { failureJsonLine } from "../../core/filter/log-failure.js";
 import type { CliIo } from "../cli-io.js";
 
 const USAGE = `Usage:
-  rampart filter test LOG FILTER [--filter-dir DIR] [--json] [--line-budget MS] [--threads N]
+  rampart filter test LOG FILTER [--filter-dir DIR] [--json] [--engine E] [--line-budget MS] [--threads N]
   rampart filter list [--filter-dir DIR]
 
 Runs a Fail2Ban-compatible filter over a log, like fail2ban-regex, only much faster.
@@ -32,7 +38,9 @@ Runs a Fail2Ban-compatible filter over a log, like fail2ban-regex, only much fas
 Options:
   --filter-dir DIR   where named filters resolve (e.g. /etc/fail2ban/filter.d); default: built-ins
   --json             print one JSON object per failure: {"ip", "time", "line", "user"}
-  --line-budget MS   longest time one line may take in the regexes (default 20); a line over it twice
+  --engine E         auto (default): the native scanner when it is built and can reproduce the
+                     filter exactly (single-line filters), else the JavaScript engine; native; js
+  --line-budget MS   JavaScript engine: longest time one line may take in the regexes (default 20); a line over it twice
                      (in a fresh worker) is skipped and reported
   --threads N        worker threads for a log file of 4 MiB or more: 1 or 2 (default 2 when the
                      machine has two CPUs); the answers are the same either way
@@ -61,6 +69,7 @@ function parse(argv: readonly string[], io: CliIo) {
         json: { type: "boolean", default: false },
         "line-budget": { type: "string" },
         threads: { type: "string" },
+        engine: { type: "string" },
         config: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -96,6 +105,27 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
     return ExitCode.usage;
   }
   const json = args.values.json;
+  const engine = args.values.engine ?? "auto";
+  if (engine !== "auto" && engine !== "native" && engine !== "js") {
+    io.stderr.write(`rampart filter test: invalid --engine "${engine}" (auto, native or js)\n`);
+    return ExitCode.usage;
+  }
+  // Compiled once: by the native path here, or by the JS path while its workers boot.
+  let compiled: Result<CompiledFilter> | undefined;
+  if (engine !== "js") {
+    const { compileLineFilter } = await import("../../adapters/filter/load-line-filter.js");
+    compiled = compileLineFilter(filterSpec, { filterDir: args.values["filter-dir"] });
+    if (!compiled.ok) return reportFilterProblems(io, filterSpec, compiled.problems);
+    const status = await nativeFilterTest(io, {
+      log,
+      filterSpec,
+      filterDir: args.values["filter-dir"],
+      filter: compiled.value,
+      json,
+      required: engine === "native",
+    });
+    if (status !== undefined) return status;
+  }
   const abandoned: { line: number; length: number }[] = [];
   const split = threads === 2 && log !== "-" ? planFileSplit(log) : undefined;
   let matcher: GuardedMatcher;
@@ -103,7 +133,6 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     // Compiled once, on this thread, while the workers boot: even the compiler's modules are
     // loaded only once the workers are on their way.
-    let compiled: Result<CompiledFilter> | undefined;
     const compile = async () => {
       const { compileLineFilter } = await import("../../adapters/filter/load-line-filter.js");
       compiled ??= compileLineFilter(filterSpec, { filterDir: args.values["filter-dir"] });
@@ -130,9 +159,7 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
     second = two;
   } catch (error) {
     if (error instanceof RampartError && error.problems.length > 0) {
-      io.stderr.write(`rampart filter test: cannot load filter "${filterSpec}":\n`);
-      for (const p of error.problems) io.stderr.write(`  ${formatProblem(p)}\n`);
-      return ExitCode.usage;
+      return reportFilterProblems(io, filterSpec, error.problems);
     }
     throw error;
   }
@@ -187,6 +214,116 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
   await second?.close();
   return ExitCode.ok;
 }
+
+function reportFilterProblems(io: CliIo, filterSpec: string, problems: readonly Problem[]): number {
+  io.stderr.write(`rampart filter test: cannot load filter "${filterSpec}":\n`);
+  for (const p of problems) io.stderr.write(`  ${formatProblem(p)}\n`);
+  return ExitCode.usage;
+}
+
+/**
+ * `filter test` on the native scanner. Undefined when it cannot run this filter exactly (or is
+ * not built) and the JS engine should; an error instead when the native engine was required.
+ */
+async function nativeFilterTest(
+  io: CliIo,
+  request: {
+    log: string;
+    filterSpec: string;
+    filterDir: string | undefined;
+    filter: CompiledFilter;
+    json: boolean;
+    required: boolean;
+  },
+): Promise<number | undefined> {
+  const { log, filter, json } = request;
+  const refuse = (why: string): number | undefined => {
+    if (!request.required) return undefined;
+    io.stderr.write(`rampart filter test: the native engine cannot run this filter: ${why}\n`);
+    return ExitCode.usage;
+  };
+  const scanner = nativeScannerPath(io.env);
+  if (scanner === undefined) return refuse("the scanner is not built (run scripts/setup.sh)");
+  const { buildScanPlan } = await import("../../adapters/native/build-scan-plan.js");
+  const plan = buildScanPlan(filter);
+  if (!plan.ok) return refuse(plan.reason);
+  if (log !== "-") {
+    try {
+      if (statSync(log).isDirectory())
+        throw new Error(`EISDIR: illegal operation on a directory, read '${log}'`);
+      closeSync(openSync(log, "r"));
+    } catch (error) {
+      io.stderr.write(`rampart filter test: cannot read log "${log}": ${(error as Error).message}\n`);
+      return ExitCode.usage;
+    }
+  }
+  const progress = progressReporter(io, log);
+  let reported = 0;
+  const started = performance.now();
+  let counts: NativeScanCounts;
+  try {
+    counts = await runNativeScan({
+      scanner,
+      plan: plan.text,
+      log,
+      json,
+      now: Date.now() / 1000,
+      maxLineLength: MAX_LINE_LENGTH,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      env: io.env,
+      onProgress: io.stderr.isTTY
+        ? (bytes, lines) => {
+            progress.bytes(bytes - reported);
+            reported = bytes;
+            progress.lines(lines);
+          }
+        : undefined,
+    });
+  } catch (error) {
+    progress.done();
+    if (error instanceof NativeScanError && error.exitCode === 1) {
+      io.stderr.write(`rampart filter test: cannot read log "${log}": ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  progress.done();
+  const elapsed = (performance.now() - started) / 1000;
+  if (counts.incompleteLine !== null && log !== "-") {
+    io.stderr.write(
+      `rampart filter test: line ${counts.incompleteLine} has no newline yet and was not read (as fail2ban does)\n`,
+    );
+  }
+  for (const line of counts.abandoned) {
+    io.stderr.write(`rampart filter test: line ${line} exceeded the regex match limit and was skipped\n`);
+  }
+  if (!json) {
+    const description: FilterDescription = {
+      name: filter.name,
+      prefregex: filter.prefRegex?.source,
+      failregex: filter.failRegexes.map((r) => ({ source: r.source })),
+      ignoreregex: filter.ignoreRegexes.map((r) => ({ source: r.source })),
+    };
+    const totals: Totals = { ...counts, failHits: [...counts.failHits], ignoreHits: [...counts.ignoreHits] };
+    io.stdout.write(
+      renderSummary(
+        log,
+        request.filterSpec,
+        request.filterDir,
+        description,
+        totals,
+        elapsed,
+        counts.abandoned.length,
+      ),
+    );
+  }
+  return ExitCode.ok;
+}
+
+/** Lines longer than this are matched on their first characters (both engines). */
+const MAX_LINE_LENGTH = 65536;
 
 /** Below this size a second worker costs more to start than it saves. */
 const SPLIT_MIN_BYTES = 4 * 1024 * 1024;

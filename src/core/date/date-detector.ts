@@ -26,7 +26,14 @@
  * line wins, so they are ported one-to-one rather than "optimised" (results stay identical).
  */
 import { failed, ok, type Problem, problem, type Result } from "../errors/problem.js";
-import { DATE_FAULT, DateTemplate, LINE_BEGIN, LINE_END, type RawMatch } from "./date-template.js";
+import {
+  DATE_FAULT,
+  DateTemplate,
+  LINE_BEGIN,
+  LINE_END,
+  type PortableDateTemplate,
+  type RawMatch,
+} from "./date-template.js";
 import { createSystemLocalZone, type LocalZone } from "./local-zone.js";
 import { registryFor, TemplateRegistry } from "./template-registry.js";
 import { zoneToOffset } from "./time-zones.js";
@@ -77,6 +84,12 @@ export interface DateDetector {
   setUntimedRunner(run: (work: () => void) => void): void;
   /** Names of the templates in their current order (diagnostics, like fail2ban-regex prints). */
   templateNames(): readonly string[];
+  /**
+   * The templates as plain data, in the order the first line will try them, and the
+   * `logtimezone` offset in minutes (null: none): what a native engine needs to reproduce this
+   * detector. Call it before the first `match`.
+   */
+  portable(): { templates: PortableDateTemplate[]; defaultTzMinutes: number | null };
 }
 
 interface DetectorTemplate {
@@ -149,6 +162,12 @@ class FailBanDateDetector implements DateDetector {
 
   templateNames(): readonly string[] {
     return this.templates.map((t) => t.template.name);
+  }
+
+  portable(): { templates: PortableDateTemplate[]; defaultTzMinutes: number | null } {
+    // matchTime loads the defaults into an empty detector at the first line; so does this.
+    if (this.templates.length === 0) this.addDefaultTemplate(null, null, true);
+    return { templates: this.templates.map((t) => t.template.portable()), defaultTzMinutes: this.defaultTz };
   }
 
   setUntimedRunner(run: (work: () => void) => void): void {

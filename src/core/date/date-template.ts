@@ -51,6 +51,23 @@ export interface RawMatch {
   readonly data: unknown;
 }
 
+/**
+ * A template as plain data, for the native scanner: its regex translated to JS (group 1 is the
+ * date text fail2ban cuts out) and how a match becomes a time.
+ */
+export interface PortableDateTemplate {
+  readonly kind: "pattern" | "epoch" | "long-epoch" | "tai64n";
+  readonly name: string;
+  readonly flags: number;
+  readonly weight: number;
+  readonly pattern: string;
+  readonly jsFlags: string;
+  /** kind "pattern": the strptime directive groups, in groupdict order. */
+  readonly keys: readonly string[];
+  /** Epoch kinds: the capture holding the number. */
+  readonly group: number;
+}
+
 /** getDate outcome when Python raises a non-ValueError (Fail2Ban drops/crashes on the line). */
 export const DATE_FAULT = Symbol("date-fault");
 
@@ -115,6 +132,9 @@ export abstract class DateTemplate {
     zone: LocalZone,
   ): number | null | typeof DATE_FAULT;
 
+  /** This template as plain data (translating its regex if needed); throws PythonRegexError. */
+  abstract portable(): PortableDateTemplate;
+
   /** `DateTemplate.unboundPattern`. */
   static unboundPattern(pattern: string): string {
     return pattern
@@ -153,6 +173,12 @@ abstract class RegexDateTemplate extends DateTemplate {
       this.groupShift = 0;
       this.compiled = new RegExp(t.source, `${t.flags}gd`);
     }
+  }
+
+  /** The regex without the JS-only prefix wrapping (a native engine reports every group's span). */
+  protected portableRegex(): { pattern: string; jsFlags: string; groupNames: readonly string[] } {
+    const t = translatePythonRegex(rewriteWordBegin(this.compilableRegex()));
+    return { pattern: t.source, jsFlags: t.flags, groupNames: t.groupNames };
   }
 
   search(line: string, pos: number, endpos: number): RawMatch | null {
@@ -247,6 +273,12 @@ export class DatePatternRegex extends RegexDateTemplate {
     if (!deferCompile) this.compile();
   }
 
+  portable(): PortableDateTemplate {
+    const { pattern, jsFlags, groupNames } = this.portableRegex();
+    const base = { name: this.name, flags: this.flags, weight: this.weight, pattern, jsFlags };
+    return { kind: "pattern", ...base, keys: groupNames, group: 1 };
+  }
+
   getDate(
     m: RawMatch,
     defaultTz: number | null,
@@ -319,6 +351,12 @@ export class DateEpoch extends RegexDateTemplate {
       .replace("(?(square)(?=\\]))", "");
   }
 
+  portable(): PortableDateTemplate {
+    const { pattern, jsFlags } = this.portableRegex();
+    const base = { name: this.name, flags: this.flags, weight: this.weight, pattern, jsFlags };
+    return { kind: this.longFrm ? "long-epoch" : "epoch", ...base, keys: [], group: this.grpIdx };
+  }
+
   getDate(m: RawMatch): number | null {
     const v = (m.data as RegExpExecArray)[this.grpIdx + this.groupShift];
     if (v === undefined) return null;
@@ -344,6 +382,12 @@ export class DateTai64n extends RegexDateTemplate {
     super();
     this.name = "TAI64N";
     this.setRegexText("@[0-9a-f]{24}", wordBegin, true);
+  }
+
+  portable(): PortableDateTemplate {
+    const { pattern, jsFlags } = this.portableRegex();
+    const base = { name: this.name, flags: this.flags, weight: this.weight, pattern, jsFlags };
+    return { kind: "tai64n", ...base, keys: [], group: 1 };
   }
 
   getDate(m: RawMatch): number | null {

@@ -29,12 +29,20 @@ function failures(stdout: string): { ip: string; line: number; user: string | nu
 const SYSLOG = "Nov 21 10:00:00 host sshd[4242]:";
 
 for (const [label, filterArgs] of [
-  ["fail2ban's sshd filter", ["sshd", "--filter-dir", "/etc/fail2ban/filter.d"]],
-  ["the built-in sshd filter", ["sshd"]],
+  [
+    "fail2ban's sshd filter (JS engine)",
+    ["sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--engine", "js"],
+  ],
+  [
+    "fail2ban's sshd filter (native)",
+    ["sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--engine", "native"],
+  ],
+  ["the built-in sshd filter (JS engine)", ["sshd", "--engine", "js"]],
+  ["the built-in sshd filter (native)", ["sshd", "--engine", "native"]],
 ] as const) {
   describe(`hostile input through ${label}`, () => {
     it("reports the real client, never an address injected in the user name", () => {
-      const log = join(dir, `inject-${label.length}.log`);
+      const log = join(dir, `inject-${label.replace(/\W+/g, "-")}.log`);
       writeFileSync(
         log,
         [
@@ -64,7 +72,7 @@ for (const [label, filterArgs] of [
         Buffer.from(`${"(".repeat(100000)}${" from ".repeat(20000)}\n`),
         Buffer.from(`${SYSLOG} Invalid user last from 198.51.100.24 port 5\n`),
       ];
-      const log = join(dir, `mixed-${label.length}.log`);
+      const log = join(dir, `mixed-${label.replace(/\W+/g, "-")}.log`);
       writeFileSync(log, Buffer.concat(parts));
       const r = run(["filter", "test", log, ...filterArgs, "--json"]);
       assert.equal(r.status, 0, r.stderr);
@@ -76,75 +84,87 @@ for (const [label, filterArgs] of [
   });
 }
 
-describe("time bound per line", () => {
-  it("abandons a catastrophically backtracking line within the budget and goes on", () => {
-    const hostile = `x${"a".repeat(40)}!`;
-    const lines = [`login failure from 192.0.2.1`, hostile, hostile, `login failure from 192.0.2.2`];
-    const log = join(dir, "redos.log");
-    writeFileSync(log, `${lines.join("\n")}\n`);
-    const r = run(["filter", "test", log, join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(
-      failures(r.stdout).map((f) => [f.ip, f.line]),
-      [
-        ["192.0.2.1", 1],
-        ["192.0.2.2", 4],
-      ],
-    );
-    assert.match(r.stderr, /line 2 .* exceeded the 10 ms budget/);
-    assert.match(r.stderr, /line 3 .* exceeded the 10 ms budget/);
-    // Two abandoned lines cost at most 2 × (budget + 10 × budget + 2 restarts) over a clean run;
-    // without the bound this run would not end for hours.
-    const clean = join(dir, "clean.log");
-    writeFileSync(clean, `${[lines[0], lines[3]].join("\n")}\n`);
-    const baseline = run([
-      "filter",
-      "test",
-      clean,
-      join(FIXTURES, "redos.conf"),
-      "--json",
-      "--line-budget",
-      "10",
-    ]);
-    assert.ok(r.ms - baseline.ms < 3_000, `hostile run ${r.ms} ms vs clean run ${baseline.ms} ms`);
-  });
-});
+// The JS engine bounds a line by time (a watchdog restarts its worker); the native scanner by
+// PCRE2's match limit (10^7 backtracking steps, then the line is skipped). Both are run.
+const ENGINES = [
+  { engine: "js", skipped: (line: number) => new RegExp(`line ${line} .*exceeded the 10 ms budget`) },
+  { engine: "native", skipped: (line: number) => new RegExp(`line ${line} exceeded the regex match limit`) },
+] as const;
 
-describe("time bound per line, in a file of several chunks and on standard input", () => {
-  // The worker reads a file in 1 MiB chunks and a fresh worker restarts at the last chunk it
-  // confirmed: every failure must still come out once, in order, around an abandoned line.
-  const benign = (n: number) => `login failure from 192.0.${n >> 8}.${n & 255}`;
-  const count = 60_000;
-  const hostileAt = 40_000;
-  const lines: string[] = [];
-  for (let n = 1; n <= count; n++) lines.push(n === hostileAt ? `x${"a".repeat(40)}!` : benign(n));
-  const expected = lines.flatMap((_, i) => (i + 1 === hostileAt ? [] : [i + 1]));
+for (const { engine, skipped } of ENGINES) {
+  const redos = (log: string) => [
+    "filter",
+    "test",
+    log,
+    join(FIXTURES, "redos.conf"),
+    "--json",
+    "--line-budget",
+    "10",
+    "--engine",
+    engine,
+  ];
 
-  it("a file: each failure exactly once, the hostile line skipped", () => {
-    const log = join(dir, "chunks.log");
-    writeFileSync(log, `${lines.join("\n")}\n`);
-    const r = run(["filter", "test", log, join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(
-      failures(r.stdout).map((f) => f.line),
-      expected,
-    );
-    assert.match(r.stderr, new RegExp(`line ${hostileAt} \\(42 characters\\) exceeded the 10 ms budget`));
+  describe(`time bound per line (${engine} engine)`, () => {
+    it("abandons a catastrophically backtracking line within the budget and goes on", () => {
+      // " from " is there, so no required-literal shortcut (PCRE2 has them) can refuse the line
+      // before the nested quantifier explodes.
+      const hostile = `x${"a".repeat(40)} from !`;
+      const lines = [`login failure from 192.0.2.1`, hostile, hostile, `login failure from 192.0.2.2`];
+      const log = join(dir, `redos-${engine}.log`);
+      writeFileSync(log, `${lines.join("\n")}\n`);
+      const r = run(redos(log));
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(
+        failures(r.stdout).map((f) => [f.ip, f.line]),
+        [
+          ["192.0.2.1", 1],
+          ["192.0.2.2", 4],
+        ],
+      );
+      assert.match(r.stderr, skipped(2));
+      assert.match(r.stderr, skipped(3));
+      // Two abandoned lines cost at most 2 × (budget + 10 × budget + 2 restarts) over a clean run
+      // (JS), or two match limits (native); without the bound this run would not end for hours.
+      const clean = join(dir, `clean-${engine}.log`);
+      writeFileSync(clean, `${[lines[0], lines[3]].join("\n")}\n`);
+      const baseline = run(redos(clean));
+      assert.ok(r.ms - baseline.ms < 3_000, `hostile run ${r.ms} ms vs clean run ${baseline.ms} ms`);
+    });
   });
 
-  it("standard input: the same", () => {
-    const r = run(
-      ["filter", "test", "-", join(FIXTURES, "redos.conf"), "--json", "--line-budget", "10"],
-      `${lines.join("\n")}\n`,
-    );
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(
-      failures(r.stdout).map((f) => f.line),
-      expected,
-    );
-    assert.match(r.stderr, new RegExp(`line ${hostileAt} .* exceeded the 10 ms budget`));
+  describe(`time bound per line, in a file of several chunks and on standard input (${engine} engine)`, () => {
+    // The JS worker reads a file in 1 MiB chunks and a fresh worker restarts at the last chunk it
+    // confirmed: every failure must still come out once, in order, around an abandoned line.
+    const benign = (n: number) => `login failure from 192.0.${n >> 8}.${n & 255}`;
+    const count = 60_000;
+    const hostileAt = 40_000;
+    const lines: string[] = [];
+    for (let n = 1; n <= count; n++) lines.push(n === hostileAt ? `x${"a".repeat(40)} from !` : benign(n));
+    const expected = lines.flatMap((_, i) => (i + 1 === hostileAt ? [] : [i + 1]));
+
+    it("a file: each failure exactly once, the hostile line skipped", () => {
+      const log = join(dir, `chunks-${engine}.log`);
+      writeFileSync(log, `${lines.join("\n")}\n`);
+      const r = run(redos(log));
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(
+        failures(r.stdout).map((f) => f.line),
+        expected,
+      );
+      assert.match(r.stderr, skipped(hostileAt));
+    });
+
+    it("standard input: the same", () => {
+      const r = run(redos("-"), `${lines.join("\n")}\n`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(
+        failures(r.stdout).map((f) => f.line),
+        expected,
+      );
+      assert.match(r.stderr, skipped(hostileAt));
+    });
   });
-});
+}
 
 describe("broken filter files", () => {
   it("names every problem with file:line:col, prints nothing on stdout, exits 2", () => {

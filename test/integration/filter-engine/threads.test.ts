@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 
-// `filter test --threads 2` splits a log of 4 MiB or more between two workers; the answers
-// (JSON lines, and the summary's counts and hits) must be those of one worker.
+// `filter test --engine js --threads 2` splits a log of 4 MiB or more between two workers; the
+// answers (JSON lines, and the summary's counts and hits) must be those of one worker, and of
+// the native scanner.
 const ROOT = new URL("../../../../", import.meta.url).pathname;
 const RAMPART = join(ROOT, "bin/rampart");
 const dir = mkdtempSync(join(tmpdir(), "rampart-threads-"));
@@ -36,7 +37,7 @@ describe("filter test --threads", () => {
 
   for (const filter of ["sshd", "/etc/fail2ban/filter.d/sshd.conf"]) {
     it(`gives one worker's answers with two (${filter})`, () => {
-      const base = ["filter", "test", log, filter];
+      const base = ["filter", "test", log, filter, "--engine", "js"];
       const oneJson = run([...base, "--json", "--threads", "1"]);
       const twoJson = run([...base, "--json", "--threads", "2"]);
       assert.equal(oneJson.status, 0, oneJson.stderr);
@@ -50,6 +51,11 @@ describe("filter test --threads", () => {
       assert.match(oneSummary.stdout, /Lines: 60000 lines/);
       assert.match(oneSummary.stdout, /lines\/s\]/);
       assert.match(twoSummary.stdout, /lines\/s, 2 threads\]/, "split, and verified");
+      // The native scanner (one thread) gives the same failures, counts and regex hits.
+      const nativeJson = run(["filter", "test", log, filter, "--engine", "native", "--json"]);
+      assert.equal(nativeJson.stdout, oneJson.stdout, nativeJson.stderr);
+      const nativeSummary = run(["filter", "test", log, filter, "--engine", "native"]);
+      assert.equal(summary(nativeSummary.stdout), summary(oneSummary.stdout));
     });
   }
 

@@ -1,0 +1,51 @@
+/*
+ * One fail2ban filter's per-line pipeline: a port of Rampart's LogFilter (src/core/filter/
+ * log-filter.ts: processLine, cutDate, findFailures, failureIds, ignoreLine, mergeFailure) for
+ * single-line filters (maxlines = 1), with FilterRegex.search's group semantics
+ * (fail-regex.ts) and the mlfid cache (mlfid-cache.ts).
+ */
+#ifndef RAMPART_FILTER_H
+#define RAMPART_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+typedef struct scan_filter scan_filter;
+
+/*
+ * Receives each failure: the id (fail2ban's `<ip>` text), the time, the line number and the user
+ * (has_user = 0 for null). The strings live until the next call into the filter.
+ */
+typedef void (*scan_failure_fn)(void *ctx, const char *id, size_t id_len, double time, uint64_t line,
+                                const char *user, size_t user_len, int has_user);
+
+/* What one line did, for fail2ban-regex's counts (matcher-worker.ts tally). */
+typedef struct {
+  int failures;     /* failures reported */
+  int ignored;      /* LogFilter.lastLineIgnored */
+  int pref_matched; /* LogFilter.lastPrefMatched */
+  int abandoned;    /* a regex hit the match limit: no failure, and the line is not tallied */
+} scan_line_result;
+
+/*
+ * The filter of a parsed plan (which must outlive it). Compiles every filter regex now so that a
+ * bad plan is reported before any log is read. NULL with a message in err on failure.
+ */
+scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *ctx, char *err, size_t errlen);
+
+/*
+ * LogFilter.processLine for one line: valid UTF-8, no newline, already cut to the maximum line
+ * length. 0, or -1 when out of memory.
+ */
+int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t number, double now,
+                     scan_line_result *out);
+
+/* Per-regex hit counts (RegexStats), in plan order. */
+const uint64_t *scan_filter_fail_hits(const scan_filter *f, int *count);
+const uint64_t *scan_filter_ignore_hits(const scan_filter *f, int *count);
+
+void scan_filter_free(scan_filter *f);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * A regex of the plan (filter regex or date template), run by PCRE2 with JIT.
+ *
+ * Patterns arrive in the syntax Rampart's translator emits for V8 (JavaScript, `u` flag), made
+ * PCRE2-compatible by the TypeScript side; compiled with PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
+ * PCRE2_ALT_BSUX (+ PCRE2_EXTRA_ALT_BSUX) so `$`, `\u{..}` and `\uHHHH` mean what they mean in JS.
+ * Every match runs under a match limit and a depth limit: a line built to make backtracking
+ * explode costs bounded work and is reported, never hangs the scanner.
+ */
+#ifndef RAMPART_REGEX_H
+#define RAMPART_REGEX_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  char *pattern;          /* NUL-terminated copy of the pattern text (UTF-8) */
+  size_t pattern_len;
+  uint32_t options;       /* extra PCRE2 compile options from the plan's flags (e.g. PCRE2_CASELESS) */
+  int capture_count;      /* filled by scan_regex_compile */
+  /* Plan-provided name of each capture by index (1..capture_count), NULL = unnamed; index 0 unused.
+     For filter regexes the TypeScript side gives the Python group names (fail2ban's tags). */
+  char **capture_names;
+  int capture_names_len;  /* entries in capture_names (= capture_count + 1 when given) */
+  /* Start characters: when has_start_chars, a subject whose first byte b < 128 has
+     start_chars[b >> 3] & (1 << (b & 7)) == 0 cannot match (the regex is not run). */
+  int has_start_chars;
+  uint8_t start_chars[16];
+  pcre2_code *code;       /* NULL until compiled */
+} scan_regex;
+
+/* Match limits shared by every search (see regex.c for the numbers and why). */
+void scan_regex_set_limits(uint32_t match_limit, uint32_t depth_limit);
+
+/* Compiles (with JIT when available). 0 on success; -1 with a message in err. */
+int scan_regex_compile(scan_regex *r, char *err, size_t errlen);
+
+/*
+ * Python `regex.search(subject, start, len)`: the first match at or after byte offset `start`
+ * in subject[0..len). Compiles on first use. Returns 1 (match; spans in `md`), 0 (no match),
+ * -1 (match or depth limit hit: the subject is hostile), -2 (other PCRE2 error).
+ */
+int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, pcre2_match_data *md);
+
+/* Whether a subject starting with byte `first` may match (start-character filter). */
+static inline int scan_regex_may_start(const scan_regex *r, unsigned char first) {
+  if (!r->has_start_chars || first >= 128) return 1;
+  return (r->start_chars[first >> 3] >> (first & 7)) & 1;
+}
+
+/* Number of the named group `name` (first with that name), or -1. Compiles on first use. */
+int scan_regex_group_number(scan_regex *r, const char *name);
+
+/* One match-data block big enough for any regex of the process (allocated once). */
+pcre2_match_data *scan_match_data(void);
+
+void scan_regex_free(scan_regex *r);
+
+#endif

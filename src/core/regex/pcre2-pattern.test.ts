@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { toPcre2Pattern } from "./pcre2-pattern.js";
+
+/** The rewritten pattern (asserting it is accepted). */
+function pcre(source: string, flags = "u"): string {
+  const r = toPcre2Pattern(source, flags);
+  if (!r.ok) assert.fail(`${source} /${flags} refused: ${r.reason}`);
+  return r.pattern;
+}
+
+function refused(source: string, flags = "u"): string {
+  const r = toPcre2Pattern(source, flags);
+  if (r.ok) assert.fail(`${source} /${flags} accepted as ${r.pattern}`);
+  return r.reason;
+}
+
+// Engine-level equality is pcre2-differential.test.ts's job; these pin the rewrites themselves.
+describe("toPcre2Pattern", () => {
+  it("keeps plain patterns, escaping every literal", () => {
+    assert.equal(pcre("abc_ 09"), "abc_ 09");
+    assert.equal(pcre("a\\.b\\/c-d#é"), "a\\.b\\/c\\-d\\#\\u{e9}");
+    assert.equal(pcre("[a-z\\-\\]\\\\]"), "[a-z\\-\\]\\\\]");
+    assert.equal(pcre("\\u{1F600}\\uD83D\\uDE00\\x41\\u0042\\0\\cJ"), "\\u{1f600}\\u{1f600}AB\\u{0}\\u{a}");
+    assert.equal(pcre("\\t\\v[\\b]"), "\\u{9}\\u{b}[\\u{8}]");
+  });
+
+  it("passes only the i flag on as an option; m and s are written into the pattern", () => {
+    assert.deepEqual(toPcre2Pattern("a", "giu"), { ok: true, pattern: "a", options: "i" });
+    assert.deepEqual(toPcre2Pattern("^a$", "mu"), {
+      ok: true,
+      pattern: "(?<![^\\n\\r\\u{2028}\\u{2029}])a(?![^\\n\\r\\u{2028}\\u{2029}])",
+      options: "",
+    });
+    assert.equal(pcre(".", "su"), "[\\s\\S]");
+    assert.equal(pcre("."), "[^\\n\\r\\u{2028}\\u{2029}]");
+    assert.equal(pcre("^a$"), "^a\\z");
+    assert.match(refused("a", "uy"), /flag y/);
+    assert.match(refused("a", "v"), /flag v/);
+    assert.match(refused("a", ""), /no u flag/);
+  });
+
+  it("rewrites JS-only sets and JS's Unicode \\s", () => {
+    assert.equal(pcre("a[]b[^]"), "a[^\\s\\S]b[\\s\\S]");
+    const space =
+      "\\u{9}-\\u{d} \\u{a0}\\u{1680}\\u{2000}-\\u{200a}\\u{2028}-\\u{2029}\\u{202f}\\u{205f}\\u{3000}\\u{feff}";
+    assert.equal(pcre("\\s"), `[${space}]`);
+    assert.equal(pcre("\\S"), `[^${space}]`);
+    assert.equal(pcre("[^\\s]"), `[^${space}]`);
+    assert.equal(pcre("[\\s\\d]"), `[${space}0-9]`);
+    assert.equal(pcre("\\d\\w\\W\\D[\\D\\W]\\b\\B"), "[0-9][0-9A-Z_a-z][^0-9A-Z_a-z][^0-9][\\D\\W]\\b\\B");
+    assert.match(refused("[^\\S\\n]"), /\\S combined/);
+    assert.equal(pcre("\\p{L}\\P{Nd}[^\\p{L}\\p{N}_]"), "\\p{L}\\P{Nd}[^\\p{L}\\p{N}_]");
+    assert.match(refused("\\p{Lu}"), /property/);
+    assert.match(refused("\\p{Script=Greek}"), /property/);
+  });
+
+  it("makes a backreference to an unset group match empty, as in JS", () => {
+    assert.equal(pcre("(a)|b\\1"), "(a)|b(?(1)\\g{1})");
+    assert.equal(pcre("(?<sep>[-/])x\\k<sep>"), "(?<sep>[\\-\\/])x(?(1)\\g{1})");
+    assert.match(refused("(?<=(a)\\1)x"), /lookbehind/);
+  });
+
+  it("keeps group names PCRE2 accepts and refuses the others", () => {
+    assert.equal(pcre("(?<user>a)(b)(?<_sep>c)"), "(?<user>a)(b)(?<_sep>c)");
+    assert.match(refused("(?<é>a)"), /group name/);
+    assert.match(refused(`(?<${"n".repeat(33)}>a)`), /group name/);
+  });
+
+  it("reproduces JS's refusal of empty iterations", () => {
+    // a body that always matches empty never iterates past the minimum
+    assert.equal(pcre("(?<square>(?<=^\\[))?\\d"), "(?:(?!)(?<square>(?<=^\\[))|)[0-9]");
+    assert.equal(pcre("(?:\\b){2,3}a"), "(?:\\b){2}a");
+    // a body that may match empty: only its non-empty matches iterate
+    assert.equal(pcre("^(?:[^a]{0,2})?x"), "^(?:[^a]{1,2})?x");
+    assert.equal(pcre("(a*)*b"), "(a+)*b");
+    assert.equal(pcre("(?:|a)*?b"), "(?:[^\\s\\S]|a)*?b");
+    assert.equal(pcre("(?:(?!x)a?)*b"), "(?:(?!x)a)*b");
+    assert.match(refused("(?:a?)+"), /minimum whose body may match empty/);
+    assert.match(refused("(?:a?b?)*"), /may match empty/);
+    assert.match(refused("(?:(a)|\\1)*"), /may match empty/);
+  });
+
+  it("refuses groups JS would clear in a repetition, unless the last iteration can be split off", () => {
+    assert.equal(pcre("(?:(a)b)+"), "(?:(a)b)+");
+    assert.equal(pcre("(a|b)*c"), "(a|b)*c");
+    assert.equal(pcre("(?:(?!(x))a)*b"), "(?:(?!(x))a)*b");
+    // every iteration ends at one place: X* = (?:X'*X)? with X' = X without captures
+    assert.equal(pcre("(?:(a)|b)*c"), "(?:(?:(?:a)|b)*(?:(a)|b))?c");
+    assert.equal(pcre("(?:(a)|b)+?"), "(?:(?:a)|b)*?(?:(a)|b)");
+    assert.equal(
+      pcre("(?:(?:u=([^,]*)|\\w+=[^,]*), ){0,3}z"),
+      "(?:(?:(?:u\\=(?:[^\\,]*)|[0-9A-Z_a-z]+\\=[^\\,]*)\\, ){0,2}(?:(?:u\\=([^\\,]*)|[0-9A-Z_a-z]+\\=[^\\,]*)\\, ))?z",
+    );
+    assert.match(refused("(?:x(a)|x(b))*"), /not set by every iteration/);
+    assert.match(refused("(?:(a)|b\\1)*"), /not set by every iteration/);
+    assert.match(refused("(?:\\1(a))+"), /may not have set yet/);
+    assert.equal(pcre("(?:(?=(a+))\\1b)+"), "(?:(?=(a+))(?(1)\\g{1})b)+");
+    assert.match(refused("(?<=(\\d){2})x"), /repeated group inside a lookbehind/);
+  });
+
+  it("accepts only lookbehinds PCRE2 10.42 can compile", () => {
+    assert.equal(pcre("(?<=ab|c)x"), "(?<=ab|c)x");
+    assert.equal(pcre("(?<=(a)(?:b|c){2}\\b)x"), "(?<=(a)(?:b|c){2}\\b)x");
+    assert.match(refused("(?<=a+)b"), /fixed length/);
+    assert.match(refused("(?<=a(?:b|cd))x"), /fixed length/);
+  });
+
+  it("closes \\p, \\w and \\b over case the way V8 does under i", () => {
+    assert.equal(
+      pcre("\\p{L}[^\\p{L}\\p{N}_]\\P{L}\\p{Nd}", "iu"),
+      "[\\p{L}\\u{345}][^\\p{L}\\u{345}\\p{N}_][\\P{L}\\u{399}\\u{3b9}\\u{1fbe}]\\p{Nd}",
+    );
+    assert.equal(pcre("\\w\\W[\\w.]", "iu"), "[0-9A-Z_a-z][^0-9A-Z_a-z][0-9A-Z_a-z\\.]");
+    assert.equal(
+      pcre("\\bk", "iu"),
+      "(?:(?<=[0-9A-Z_a-z])(?![0-9A-Z_a-z])|(?<![0-9A-Z_a-z])(?=[0-9A-Z_a-z]))k",
+    );
+    assert.match(refused("[\\W.]", "iu"), /\\W combined/);
+  });
+
+  it("refuses what V8 and PCRE2 fold differently under i", () => {
+    assert.match(refused("\\u0390", "iu"), /U\+390/);
+    assert.match(refused("[\\u1fd0-\\u1fd3]", "iu"), /U\+1FD3/);
+    assert.equal(pcre("[\\u0390\\u1fd3]", "iu"), "[\\u{390}\\u{1fd3}]");
+    assert.equal(pcre("\\u0390"), "\\u{390}");
+    assert.match(refused("(.)\\1", "iu"), /case-drift/);
+    assert.equal(pcre("([-/])\\1", "iu"), "([\\-\\/])(?(1)\\g{1})");
+  });
+
+  it("refuses what PCRE2 cannot hold", () => {
+    assert.match(refused("\\uD83D"), /surrogate/);
+    assert.match(refused("[\\uDC00-\\uDFFF]"), /surrogate/);
+    assert.match(refused("a{70000}"), /65535/);
+    assert.match(refused("(a"), /V8 rejects/);
+    assert.match(refused("(?i:a)"), /V8 rejects|group syntax/);
+  });
+});

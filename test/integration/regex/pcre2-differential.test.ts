@@ -1,0 +1,594 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { registryFor } from "../../../src/core/date/template-registry.js";
+import {
+  CASE_FOLD_DRIFT,
+  CASELESS_PROPERTY_EXTRAS,
+  toPcre2Pattern,
+} from "../../../src/core/regex/pcre2-pattern.js";
+import { translatePythonRegex } from "../../../src/core/regex/translate-python-regex.js";
+import {
+  CRAFTED,
+  EDGE_SUBJECTS,
+  FAIL2BAN_CONFIG,
+  FAIL2BAN_CORPUS,
+  I,
+  M,
+  type OracleOutput,
+  RANDOM,
+  runOracle,
+  S,
+} from "./python-differential-cases.js";
+
+/**
+ * Differential test: a translated JS pattern in V8 and its toPcre2Pattern rewrite in PCRE2 — run
+ * by native/test/regex-probe.c through the native scanner's own native/src/regex.c (its compile
+ * options, JIT and limits) — must give the same answer on the same (subject, start): match or
+ * not, span, every group, in UTF-8 byte offsets. The regexes: everything python-differential
+ * covers (crafted and seeded random patterns, every regex of fail2ban's shipped filters over the
+ * fail2ban test corpus) and every default date template as the native scanner gets it
+ * (`portable()`: the unwrapped pattern), over the corpus lines. Patterns toPcre2Pattern refuses
+ * are counted; the native path must cover fail2ban's filters and the date templates.
+ */
+
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const PROBE_SOURCES = [`${ROOT}native/test/regex-probe.c`, `${ROOT}native/src/regex.c`];
+
+/**
+ * fail2ban filters whose regex cannot be made exact: grafana's open-ended tail repeats groups some
+ * iterations skip, which JS clears at each iteration and PCRE2 keeps (Python keeps them too), and
+ * its iterations have no single end (so the last one cannot be split off).
+ */
+const REFUSED_FILTERS: ReadonlySet<string> = new Set(["grafana"]);
+
+/**
+ * JS patterns written for the JS ↔ PCRE2 gaps themselves (the translators avoid most of them),
+ * with `refused` when toPcre2Pattern must refuse the pattern.
+ */
+const JS_GAPS: readonly { source: string; flags: string; subjects: readonly string[]; refused?: true }[] = [
+  // backreferences: unset groups match empty in JS
+  { source: "(a)|b\\1", flags: "u", subjects: ["b", "ba", "a"] },
+  { source: "\\1(a)", flags: "u", subjects: ["a", "aa"] },
+  { source: "(a\\1)b", flags: "u", subjects: ["ab", "aab"] },
+  { source: "(?<n>a)?b\\k<n>", flags: "u", subjects: ["b", "aba", "ab"] },
+  { source: "(?:(?=(a+))\\1b)+", flags: "u", subjects: ["abaab", "ab", "b"] },
+  { source: "(a|b)+\\1", flags: "u", subjects: ["abb", "aba", "ab"] },
+  { source: "(?:\\1(a))+", flags: "u", subjects: ["aa"], refused: true },
+  // captures in repetitions: JS clears them at every iteration
+  { source: "(?:(a)|b)+", flags: "u", subjects: ["ab", "ba", "bab"] },
+  { source: "(?:(a)|(b))+c", flags: "u", subjects: ["abc", "bac"] },
+  { source: "(?:(a)b|(c)d)*?e", flags: "u", subjects: ["abcde", "cdabe"] },
+  { source: "(?:x(a)|x(b), )*y", flags: "u", subjects: ["xb, y"], refused: true },
+  { source: "(?:(?:k=(\\w*)|\\w+=\\w*), )*z", flags: "u", subjects: ["k=1, x=2, z", "x=2, k=1, z", "z"] },
+  { source: "(?:(?:k=(\\w*)|\\w+=\\w*), )*?z", flags: "u", subjects: ["k=1, x=2, z", "z, k=1, z"] },
+  { source: "x(?:-(a|b)c)+", flags: "u", subjects: ["x-ac-bc", "x-ac-"] },
+  { source: "(?:(a)|b)*?.", flags: "u", subjects: ["ab"] },
+  { source: "(?:(a)|b){1,3}?c", flags: "u", subjects: ["ababc", "bac"] },
+  // empty iterations: JS rejects them past the minimum
+  { source: "(?:|a)*b", flags: "u", subjects: ["aab", "b"] },
+  { source: "(a*)*b", flags: "u", subjects: ["b", "aab"] },
+  { source: "(a|)?b", flags: "u", subjects: ["b", "ab"] },
+  { source: "(?:x*?)?y", flags: "u", subjects: ["xy", "y"] },
+  { source: "((?<=^\\[))?\\d", flags: "u", subjects: ["[1", "1"] },
+  { source: "(?:(?=a)|b)*c", flags: "u", subjects: ["bbc", "ac", "c"] },
+  { source: "(?:a?)+b", flags: "u", subjects: ["aab"], refused: true },
+  { source: "(?:a|\\b)*-", flags: "u", subjects: ["aa-", "-a"] },
+  // JS-only syntax and escapes
+  { source: "a[]?b|[^]c", flags: "u", subjects: ["ab", "\nc", "😀c"] },
+  { source: "\\u{1F600}+\\uD83D\\uDE00\\x41\\u0042\\0\\cJ\\/", flags: "u", subjects: ["😀😀AB\0\n/"] },
+  { source: "\\v[\\v\\b]", flags: "u", subjects: ["\u000b\b", "\n\u000b", "\u000b\u000b"] },
+  { source: "\\uD83D", flags: "u", subjects: ["😀"], refused: true },
+  { source: "(?<é>a)", flags: "u", subjects: ["a"], refused: true },
+  { source: "a{70000}", flags: "u", subjects: ["a"], refused: true },
+  { source: "a", flags: "uy", subjects: ["a"], refused: true },
+  { source: "a", flags: "", subjects: ["a"], refused: true },
+  // \s \d \w \b . and line anchors
+  { source: "\\s+|[\\s\\d]+x", flags: "u", subjects: ["\u00a0\ufeff\u2028 ", "\u0085\u001c", "\u30001x"] },
+  { source: "\\S+\\s[^\\s]", flags: "u", subjects: ["é\u3000\u1680x", "ab\ufeffc"] },
+  { source: "[^\\S\\n]+", flags: "u", subjects: ["a\u3000\nb"], refused: true },
+  { source: "\\d+\\w+\\b.\\B", flags: "u", subjects: ["١12ab é", "12é-"] },
+  { source: ".+", flags: "u", subjects: ["a\rb", "a\u2028b", "😀\nb"] },
+  { source: ".+", flags: "su", subjects: ["a\rb\n\u2029c"] },
+  { source: "^b|a$", flags: "mu", subjects: ["x\nb", "x\rb", "x\u2028b", "a\r", "a\u2029x", "xb", "a x"] },
+  { source: "^$", flags: "mu", subjects: ["x\r\ny", "", "x\n"] },
+  // V8 also matches empty inside a surrogate pair: refused unless allowEmptyMatch
+  { source: "(?![^a])", flags: "u", subjects: ["😀a", "a😀"] },
+  { source: "a$", flags: "u", subjects: ["a\n", "a"] },
+  // case-insensitive
+  { source: "\\bk\\b", flags: "iu", subjects: ["\u212a", "ſk", "x\u212ay"] },
+  { source: "\\w+\\W\\B", flags: "iu", subjects: ["ſK\u212a-", "ab--"] },
+  { source: "\\p{L}+[^\\p{L}]", flags: "iu", subjects: ["a\u0345\u0399!", "\u0345"] },
+  { source: "\\P{L}", flags: "iu", subjects: ["ι", "Ι", "1"] },
+  { source: "(a)\\1", flags: "iu", subjects: ["aA", "Aa", "ab"] },
+  { source: "([-/])x\\1", flags: "iu", subjects: ["-x-", "/x-"] },
+  { source: "[\\u0390\\u1fd3]", flags: "iu", subjects: ["\u1fd3"] },
+  { source: "\\u0390", flags: "iu", subjects: ["\u1fd3"], refused: true },
+  { source: "(\\w)\\1", flags: "iu", subjects: ["kK"] },
+  { source: "(.)\\1", flags: "iu", subjects: ["\u0390\u1fd3"], refused: true },
+  // lookbehind: PCRE2 wants fixed-length branches and matches forwards
+  { source: "(?<=ab|c)x(?<!(?:y|z)x)", flags: "u", subjects: ["abx", "cx", "bx"] },
+  { source: "(?<=(a)(b|c))d", flags: "u", subjects: ["abd", "acd"] },
+  { source: "(?<=\\d{2})x", flags: "u", subjects: ["12x", "1x"] },
+  { source: "(?<=(\\d)+)x", flags: "u", subjects: ["12x"], refused: true },
+  { source: "(?<=(\\d){2})x", flags: "u", subjects: ["12x"], refused: true },
+  { source: "(?<=(a)\\1)x", flags: "u", subjects: ["aax"], refused: true },
+  { source: "(?<=a(?:b|cd))x", flags: "u", subjects: ["abx"], refused: true },
+];
+
+interface JsCase {
+  readonly kind: "crafted" | "random" | "fail2ban" | "date" | "gaps";
+  readonly origin: string;
+  readonly source: string;
+  readonly flags: string;
+  readonly subjects: readonly string[];
+  /** Extra start offsets (UTF-16, on code point boundaries) besides 0, per subject. */
+  readonly starts?: (subject: string) => readonly number[];
+  /** Compare patterns that can match empty too (toPcre2Pattern's allowEmptyMatch). */
+  readonly allowEmptyMatch?: boolean;
+}
+
+interface Outcome {
+  readonly kind: JsCase["kind"];
+  regexes: number;
+  refused: number;
+  compared: number;
+  matched: number;
+  limitHits: number;
+  /** V8 matches inside a surrogate pair (allowEmptyMatch cases), set aside. */
+  midPair: number;
+  readonly refusedOrigins: string[];
+  readonly mismatches: unknown[];
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+const ESCAPE = /[%\t\n\r\0]/g;
+
+function enc(s: string): string {
+  return s.replace(ESCAPE, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** UTF-16 offset → UTF-8 byte offset, for every offset of `s`. */
+function byteOffsets(s: string): Uint32Array {
+  const out = new Uint32Array(s.length + 1);
+  let b = 0;
+  for (let i = 0; i < s.length; i++) {
+    out[i] = b;
+    const c = s.charCodeAt(i);
+    if (c < 0x80) b += 1;
+    else if (c < 0x800) b += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      // a pair (lone surrogates are skipped): 4 bytes, the trail unit maps inside the character
+      b += 4;
+      out[++i] = b;
+    } else b += 3;
+  }
+  out[s.length] = b;
+  return out;
+}
+
+function runProbe(probe: string, input: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(probe, [], { maxBuffer: 1 << 30, timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`regex-probe failed: ${err.message}\n${stderr}`));
+      else resolve(stdout.split("\n").slice(0, -1));
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/** V8's answer in the probe's notation (byte offsets). */
+function jsAnswer(re: RegExp, subject: string, start: number, bytes: Uint32Array): string {
+  re.lastIndex = start;
+  const m = re.exec(subject);
+  if (m === null) return "N";
+  if (/[\udc00-\udfff]/.test(subject[m.index] ?? "")) return "mid-pair";
+  let out = "M";
+  for (const span of m.indices!)
+    out += span === undefined ? " -1 -1" : ` ${bytes[span[0]]} ${bytes[span[1]]}`;
+  return out;
+}
+
+async function compare(probe: string, cases: readonly JsCase[], outcome: Outcome): Promise<void> {
+  interface Pending {
+    readonly c: JsCase;
+    readonly expected: string[];
+    readonly labels: string[];
+  }
+  const pending: Pending[] = [];
+  let input = "";
+  for (const c of cases) {
+    outcome.regexes++;
+    const pcre = toPcre2Pattern(c.source, c.flags, { allowEmptyMatch: c.allowEmptyMatch === true });
+    if (!pcre.ok) {
+      outcome.refused++;
+      outcome.refusedOrigins.push(`${c.origin}: ${pcre.reason}`);
+      continue;
+    }
+    const re = new RegExp(c.source, `${c.flags.replace(/[gd]/g, "")}gd`);
+    const expected: string[] = [];
+    const labels: string[] = [];
+    input += `P\t${enc(pcre.pattern)}\t${pcre.options}\n`;
+    for (const subject of c.subjects) {
+      const bytes = byteOffsets(subject);
+      const encoded = enc(subject);
+      for (const start of [0, ...(c.starts?.(subject) ?? [])]) {
+        expected.push(jsAnswer(re, subject, start, bytes));
+        labels.push(`${JSON.stringify(subject)} @${start}`);
+        input += `S\t${encoded}\t${bytes[start]}\n`;
+      }
+    }
+    pending.push({ c, expected, labels });
+  }
+  const lines = await runProbe(probe, input);
+  let k = 0;
+  for (const { c, expected, labels } of pending) {
+    const header = lines[k++] ?? "";
+    if (!header.startsWith("C ")) {
+      outcome.mismatches.push({ origin: c.origin, source: c.source, pcre2: header });
+      k += expected.length;
+      continue;
+    }
+    expected.forEach((js, i) => {
+      const pcre = lines[k++] ?? "";
+      if (js === "mid-pair") {
+        outcome.midPair++;
+        return;
+      }
+      outcome.compared++;
+      if (js !== "N") outcome.matched++;
+      if (pcre === "L") outcome.limitHits++;
+      if (pcre !== js && outcome.mismatches.length < 20) {
+        outcome.mismatches.push({ origin: c.origin, source: c.source, subject: labels[i], js, pcre2: pcre });
+      }
+    });
+  }
+  assert.equal(k, lines.length, "probe output out of step");
+}
+
+function newOutcome(kind: JsCase["kind"]): Outcome {
+  const o = { kind, regexes: 0, refused: 0, compared: 0, matched: 0, limitHits: 0, midPair: 0 };
+  return { ...o, refusedOrigins: [], mismatches: [] };
+}
+
+function report(o: Outcome, skipped: number): void {
+  console.log(
+    `${o.kind}: ${o.regexes} regexes, ${o.refused} refused, ${o.compared} (regex, subject, start) cases compared` +
+      `, ${o.matched} matches, ${o.limitHits} limit hits, ${skipped} subjects skipped (lone surrogates)` +
+      (o.midPair > 0 ? `, ${o.midPair} V8 matches inside a surrogate pair set aside` : ""),
+  );
+  if (process.env.REGEX_DEBUG) for (const r of o.refusedOrigins) console.log(`  refused ${r}`);
+}
+
+/** Translated crafted/random patterns (Python errors and refused translations are not regexes here). */
+function translated(
+  kind: "crafted" | "random",
+  list: readonly { pattern: string; flags?: number; subjects: readonly string[] }[],
+  keep: (s: string) => boolean,
+): JsCase[] {
+  const out: JsCase[] = [];
+  for (const c of list) {
+    const flags = c.flags ?? 0;
+    const t = translatePythonRegex(c.pattern, {
+      multiline: (flags & M) !== 0,
+      ignoreCase: (flags & I) !== 0,
+      dotAll: (flags & S) !== 0,
+    });
+    if (!t.ok) continue;
+    const subjects = c.subjects.filter(keep);
+    out.push({
+      kind,
+      origin: c.pattern,
+      source: t.value.source,
+      flags: t.value.flags,
+      subjects,
+      allowEmptyMatch: true,
+    });
+  }
+  return out;
+}
+
+/** Code points (as ranges) the one-character JS pattern matches, surrogates left out. */
+function jsSweep(source: string, flags: string): number[] {
+  const re = new RegExp(source, `${flags}y`);
+  const out: number[] = [];
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp === 0xd800) cp = 0xe000;
+    const ch = String.fromCodePoint(cp);
+    re.lastIndex = 0;
+    const m = re.exec(ch);
+    if (m !== null && m[0].length === ch.length) {
+      if (out.length > 0 && out[out.length - 1] === cp - 1) out[out.length - 1] = cp;
+      else out.push(cp, cp);
+    }
+  }
+  return out;
+}
+
+function inRanges(ranges: readonly number[], cp: number): boolean {
+  let lo = 0;
+  let hi = ranges.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (cp < ranges[2 * mid]!) hi = mid - 1;
+    else if (cp > ranges[2 * mid + 1]!) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** Code points in exactly one of two range lists. */
+function symmetricDifference(a: readonly number[], b: readonly number[]): number[] {
+  const bounds = new Set<number>();
+  for (const r of [a, b]) for (let i = 0; i < r.length; i += 2) bounds.add(r[i]!).add(r[i + 1]! + 1);
+  const sorted = [...bounds].sort((x, y) => x - y);
+  const out: number[] = [];
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const lo = sorted[i]!;
+    if (inRanges(a, lo) !== inRanges(b, lo)) for (let cp = lo; cp < sorted[i + 1]!; cp++) out.push(cp);
+  }
+  return out;
+}
+
+/** One-character JS patterns (in the translators' vocabulary) swept over every code point. */
+const SWEEPS: readonly (readonly [string, string])[] = [
+  ["\\p{L}", "u"],
+  ["\\P{L}", "u"],
+  ["\\p{N}", "u"],
+  ["\\p{Nd}", "u"],
+  ["\\P{Nd}", "u"],
+  ["[\\p{L}\\p{N}_]", "u"],
+  ["[^\\p{L}\\p{N}_]", "u"],
+  ["\\w", "u"],
+  ["\\W", "u"],
+  ["\\s", "u"],
+  ["\\S", "u"],
+  ["[^\\s\\d]", "u"],
+  [".", "u"],
+  [".", "su"],
+  ["[^]", "u"],
+  ["\\p{L}", "iu"],
+  ["\\P{L}", "iu"],
+  ["\\P{N}", "iu"],
+  ["\\p{Nd}", "iu"],
+  ["[\\p{L}\\p{N}_]", "iu"],
+  ["[^\\p{L}\\p{N}_]", "iu"],
+  ["\\w", "iu"],
+  ["\\W", "iu"],
+  ["[^\\W]", "iu"],
+  ["[A-Z\\u0130\\u0131]", "iu"],
+  ["[iI\\u0130\\u0131]", "iu"],
+  ["[^k]", "iu"],
+  ["[a-z\\u{3c3}]", "iu"],
+  ["\\u{df}", "iu"],
+];
+
+describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
+  let dir: string;
+  let probe: string;
+  let oracle: OracleOutput;
+  let skipped = 0;
+  const keep = (s: string): boolean => {
+    if (!LONE_SURROGATE.test(s)) return true;
+    skipped++;
+    return false;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "rampart-regex-probe-"));
+    probe = join(dir, "regex-probe");
+    const q = (path: string): string => `'${path.replaceAll("'", "'\\''")}'`;
+    const pcre2 = "$(pkg-config --cflags --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)";
+    const build = `gcc -std=c11 -O2 -Wall -I${q(`${ROOT}native/src`)} ${PROBE_SOURCES.map(q).join(" ")} ${pcre2} -o ${q(probe)}`;
+    const [, built] = await Promise.all([
+      runOracle({
+        cases: [],
+        fail2ban: { config: FAIL2BAN_CONFIG, corpus: FAIL2BAN_CORPUS, extraSubjects: EDGE_SUBJECTS },
+      }).then((o) => {
+        oracle = o;
+      }),
+      new Promise<void>((resolve, reject) =>
+        execFile("sh", ["-c", build], (err, _stdout, stderr) =>
+          err ? reject(new Error(`cannot build the probe: ${stderr}`)) : resolve(),
+        ),
+      ),
+    ]);
+    void built;
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rewrites or refuses each known JS ↔ PCRE2 gap, agreeing with V8", async () => {
+    const empty = { allowEmptyMatch: true };
+    const refused = JS_GAPS.filter((g) => !toPcre2Pattern(g.source, g.flags, empty).ok).map((g) => g.source);
+    assert.deepEqual(
+      refused,
+      JS_GAPS.filter((g) => g.refused).map((g) => g.source),
+    );
+    const starts = (s: string): number[] =>
+      Array.from(s, (_, i) => i + 1).filter((i) => i < s.length && !/[\udc00-\udfff]/.test(s[i]!));
+    const cases: JsCase[] = JS_GAPS.filter((g) => !g.refused).map((g) => ({
+      kind: "gaps",
+      origin: g.source,
+      source: g.source,
+      flags: g.flags,
+      subjects: g.subjects,
+      starts,
+      allowEmptyMatch: true,
+    }));
+    const outcome = newOutcome("gaps");
+    await compare(probe, cases, outcome);
+    report(outcome, 0);
+    assert.deepEqual(outcome.mismatches, []);
+    assert.equal(outcome.refused, 0);
+    assert.ok(outcome.midPair > 0, "V8 no longer matches inside a surrogate pair: allow empty matches again");
+    assert.equal(toPcre2Pattern("(?![^a])", "u").ok, false);
+  });
+
+  it("agrees with V8 on every crafted and seeded random pattern it accepts", async () => {
+    for (const [kind, list] of [
+      ["crafted", CRAFTED],
+      ["random", RANDOM],
+    ] as const) {
+      const before = skipped;
+      const outcome = newOutcome(kind);
+      await compare(probe, translated(kind, list, keep), outcome);
+      report(outcome, skipped - before);
+      assert.deepEqual(outcome.mismatches, []);
+      assert.equal(outcome.limitHits, 0);
+      assert.ok(outcome.compared >= (kind === "crafted" ? 200 : 5000), `only ${outcome.compared} cases`);
+    }
+  });
+
+  it("covers every regex of fail2ban's shipped filters, equal to V8 over the test corpus", async () => {
+    const subjects = oracle.subjects;
+    const before = skipped;
+    const cases: JsCase[] = [];
+    for (const c of oracle.cases) {
+      if (c.error !== null) continue;
+      const t = translatePythonRegex(c.pattern, { multiline: (c.flags & M) !== 0, namedGroups: false });
+      assert.ok(t.ok, `${c.origin}: ${c.pattern}`);
+      const list = c.subjectIds.map((id) => subjects[id]!).filter(keep);
+      cases.push({
+        kind: "fail2ban",
+        origin: c.origin,
+        source: t.value.source,
+        flags: t.value.flags,
+        subjects: list,
+      });
+    }
+    const outcome = newOutcome("fail2ban");
+    await compare(probe, cases, outcome);
+    report(outcome, skipped - before);
+    assert.deepEqual(outcome.mismatches, []);
+    assert.equal(outcome.limitHits, 0);
+    assert.ok(outcome.regexes >= 300, `only ${outcome.regexes} fail2ban regexes`);
+    assert.ok(outcome.matched >= 1000, `only ${outcome.matched} matches`);
+    const refusedFilters = new Set(outcome.refusedOrigins.map((o) => o.slice(0, o.indexOf("["))));
+    assert.deepEqual(refusedFilters, REFUSED_FILTERS, outcome.refusedOrigins.join("\n"));
+  });
+
+  it("covers every default date template (unwrapped, as the native scanner runs it), equal to V8", async () => {
+    const before = skipped;
+    const subjects = [...oracle.subjects, ...EDGE_SUBJECTS].filter(keep);
+    // Besides 0, start after the first space and in the middle (the detector searches from pos).
+    const starts = (s: string): number[] => {
+      const out: number[] = [];
+      for (const at of [s.indexOf(" ") + 1, s.length >> 1]) {
+        const p = at > 0 && at < s.length && /[\udc00-\udfff]/.test(s[at]!) ? at + 1 : at;
+        if (p > 0 && p <= s.length) out.push(p);
+      }
+      return out;
+    };
+    const cases: JsCase[] = [];
+    const seen = new Set<string>();
+    for (const year of [2026]) {
+      for (const template of registryFor(year).cachedTemplates()) {
+        const p = template.portable();
+        if (seen.has(`${p.jsFlags}/${p.pattern}`)) continue;
+        seen.add(`${p.jsFlags}/${p.pattern}`);
+        cases.push({
+          kind: "date",
+          origin: template.name,
+          source: p.pattern,
+          flags: p.jsFlags,
+          subjects,
+          starts,
+        });
+      }
+    }
+    const outcome = newOutcome("date");
+    await compare(probe, cases, outcome);
+    report(outcome, skipped - before);
+    assert.deepEqual(outcome.mismatches, []);
+    assert.deepEqual(outcome.refusedOrigins, []);
+    assert.equal(outcome.limitHits, 0);
+    assert.ok(outcome.regexes >= 30, `only ${outcome.regexes} templates`);
+    assert.ok(outcome.matched >= 2000, `only ${outcome.matched} matches`);
+  });
+
+  it("matches the same code points for classes, '.', and case-insensitive sets", async () => {
+    // PCRE2 10.42 knows Unicode 14 (like Python 3.11), V8's ICU a newer one: only code points
+    // unassigned in Unicode 14 may differ.
+    let input = `P\t${enc("\\p{Cn}")}\t\nS\t\t0\tr\n`;
+    for (const [source, flags] of SWEEPS) {
+      const pcre = toPcre2Pattern(source, flags);
+      assert.ok(pcre.ok, `${source} /${flags} refused`);
+      input += `P\t${enc(pcre.pattern)}\t${pcre.options}\nS\t\t0\tr\n`;
+    }
+    const lines = await runProbe(probe, input);
+    const ranges = (line: string): number[] => line.split(" ").slice(1).map(Number);
+    const unassigned = ranges(lines[1]!);
+    const report: string[] = [];
+    SWEEPS.forEach(([source, flags], k) => {
+      assert.match(lines[2 + 2 * k]!, /^C /);
+      const diff = symmetricDifference(jsSweep(source, flags), ranges(lines[3 + 2 * k]!));
+      const assigned = diff.filter((cp) => !inRanges(unassigned, cp));
+      if (assigned.length > 0)
+        report.push(`${source} /${flags}: ${assigned.slice(0, 10).map((c) => c.toString(16))}`);
+    });
+    assert.deepEqual(report, []);
+  });
+
+  it("knows every case pair and caseless property member where V8 and PCRE2 differ", async () => {
+    // Candidates: code points with a case mapping, and their images.
+    const candidates = new Set<number>();
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp === 0xd800) cp = 0xe000;
+      const ch = String.fromCodePoint(cp);
+      for (const other of [ch.toLowerCase(), ch.toUpperCase()]) {
+        if (other === ch) continue;
+        candidates.add(cp);
+        for (const c of other) candidates.add(c.codePointAt(0)!);
+      }
+    }
+    const list = [...candidates].sort((a, b) => a - b);
+    const all = list.map((cp) => String.fromCodePoint(cp)).join("");
+    const byByte = new Map<number, number>();
+    let b = 0;
+    for (const cp of list) {
+      byByte.set(b, cp);
+      b += Buffer.byteLength(String.fromCodePoint(cp));
+    }
+    let input = `P\t${enc("\\p{Cn}")}\t\nS\t\t0\tr\n`;
+    for (const cp of list) input += `P\t\\u{${cp.toString(16)}}\ti\nS\t${enc(all)}\t0\tg\n`;
+    const lines = await runProbe(probe, input);
+    const unassigned = lines[1]!.split(" ").slice(1).map(Number);
+    const known = new Set(CASE_FOLD_DRIFT.map(([from, to]) => `${from}/${to}`));
+    const unexplained: string[] = [];
+    list.forEach((cp, k) => {
+      const js = new Set(
+        [...all.matchAll(new RegExp(`\\u{${cp.toString(16)}}`, "giu"))].map((m) => m[0].codePointAt(0)!),
+      );
+      const spans = lines[3 + 2 * k]!.split(" ").slice(1).map(Number);
+      const pcre = new Set<number>();
+      for (let i = 0; i < spans.length; i += 2) pcre.add(byByte.get(spans[i]!)!);
+      for (const x of [...js, ...pcre]) {
+        if (js.has(x) === pcre.has(x) || inRanges(unassigned, x) || known.has(`${cp}/${x}`)) continue;
+        unexplained.push(`${cp.toString(16)}~${x.toString(16)}`);
+      }
+    });
+    assert.deepEqual(unexplained, []);
+    // Every listed pair is one V8 folds (the list is not stale).
+    for (const [from, to] of CASE_FOLD_DRIFT) {
+      assert.ok(
+        new RegExp(`\\u{${from.toString(16)}}`, "iu").test(String.fromCodePoint(to)),
+        `${from}/${to}`,
+      );
+    }
+    // The caseless property extras are exactly what V8's case folding adds (assigned in Unicode 14).
+    for (const [key, extras] of Object.entries(CASELESS_PROPERTY_EXTRAS)) {
+      const source = key.startsWith("^") ? `\\P{${key.slice(1)}}` : `\\p{${key}}`;
+      const added = symmetricDifference(jsSweep(source, "u"), jsSweep(source, "iu")).filter(
+        (cp) => !inRanges(unassigned, cp),
+      );
+      assert.deepEqual(added, [...extras], source);
+    }
+  });
+});
