@@ -409,7 +409,7 @@ static int has_text_besides_cr(const char *p, size_t n) {
   return 0;
 }
 
-/* Returns the line number of an unterminated last line, or 0. */
+/* Returns the line number of a log file's unterminated last line, or 0. */
 static uint64_t scan_log(void) {
   size_t keep = keep_bytes();
   size_t cap = keep + READ_CHUNK;
@@ -462,6 +462,14 @@ static uint64_t scan_log(void) {
       start = 0;
     }
     report_progress(0);
+  }
+  if (strcmp(A.log_path, "-") == 0) {
+    /* A pipe that has ended has ended its last line too: the JS engine reads standard input with
+       readLineBatches' "keep", as fail2ban-regex reads sys.stdin. Only a file's unterminated last
+       line may still be being written, and is left for later. */
+    if (overlong) process_line(rb, keep, 1, overlong_more);
+    else if (end > start) process_line(rb + start, end - start, 0, 0);
+    return 0;
   }
   return (overlong || end > start) ? A.line_number + 1 : 0;
 }

@@ -104,6 +104,36 @@ for (const { engine, skipped } of ENGINES) {
     engine,
   ];
 
+  describe(`an unterminated last line (${engine} engine)`, () => {
+    const text = "login failure from 192.0.2.1\nlogin failure from 192.0.2.2";
+    const args = (log: string) => [
+      "filter",
+      "test",
+      log,
+      join(FIXTURES, "redos.conf"),
+      "--json",
+      "--engine",
+      engine,
+    ];
+    it("is read from standard input (the pipe has ended), not from a file (it may be being written)", () => {
+      const piped = run(args("-"), text);
+      assert.equal(piped.status, 0, piped.stderr);
+      assert.deepEqual(
+        failures(piped.stdout).map((f) => f.line),
+        [1, 2],
+      );
+      const log = join(dir, `unterminated-${engine}.log`);
+      writeFileSync(log, text);
+      const file = run(args(log));
+      assert.equal(file.status, 0, file.stderr);
+      assert.deepEqual(
+        failures(file.stdout).map((f) => f.line),
+        [1],
+      );
+      assert.match(file.stderr, /line 2 has no newline yet and was not read/);
+    });
+  });
+
   describe(`time bound per line (${engine} engine)`, () => {
     it("abandons a catastrophically backtracking line within the budget and goes on", () => {
       // " from " is there, so no required-literal shortcut (PCRE2 has them) can refuse the line
