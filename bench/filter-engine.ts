@@ -16,6 +16,9 @@ interface Run {
   readonly output: string;
 }
 
+// A cache of this run's own: the first rampart run compiles the filter, the next ones find its plan.
+let benchCacheDir = "";
+
 function timed(name: string, file: string, args: string[], stdinPath?: string): Run {
   const outFile = join(tmpdir(), `rampart-bench-${process.pid}-${name.replace(/\W+/g, "_")}.out`);
   const started = performance.now();
@@ -23,7 +26,7 @@ function timed(name: string, file: string, args: string[], stdinPath?: string): 
     stdio: [stdinPath ? "pipe" : "ignore", "pipe", "pipe"],
     input: stdinPath ? readFileSync(stdinPath) : undefined,
     maxBuffer: 1 << 30,
-    env: { ...process.env, TZ: "UTC" },
+    env: { ...process.env, TZ: "UTC", RAMPART_CACHE_DIR: benchCacheDir },
   });
   const seconds = (performance.now() - started) / 1000;
   if (shellFree.status !== 0) throw new Error(`${name} failed: ${shellFree.stderr.toString().slice(0, 500)}`);
@@ -44,6 +47,7 @@ function pairs(run: Run, fromJson: boolean): string[] {
 export async function benchFilterEngine(lines = 200_000): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "rampart-bench-"));
   try {
+    benchCacheDir = join(dir, "cache");
     const log = join(dir, "auth.log");
     await generateAuthLog(log, lines);
     const big = join(dir, "auth-big.log");
@@ -63,7 +67,9 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     ]);
     const sshguard = timed("sshguard sshg-parser", "/usr/libexec/sshguard/sshg-parser", [], log);
     const fail2banSshd = ["filter", "test", log, "sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--json"];
-    // The default engine: the native scanner (Node starts, compiles the filter, runs the scanner).
+    // The default engine: the native scanner. The first run compiles the filter and stores its
+    // scan plan; the next finds it (an admin's second run, and every run after).
+    const rFirst = timed("rampart (fail2ban sshd, first run)", RAMPART, fail2banSshd);
     const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, fail2banSshd);
     // The native scanner alone, with the plan written beforehand: what is left without Node.
     const planFile = join(dir, "sshd.plan");
@@ -90,7 +96,7 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     ]);
     const rBuiltin = timed("rampart (built-in sshd)", RAMPART, ["filter", "test", log, "sshd", "--json"]);
     const rBig = timed("rampart (built-in sshd, 5x log)", RAMPART, ["filter", "test", big, "sshd", "--json"]);
-    // Fixed cost: Node start, worker start, filter load; the best of three 100-line runs.
+    // Fixed cost: Node start, plan lookup, scanner start; the best of three 100-line runs.
     const startup = Math.min(
       ...[1, 2, 3].map(
         (n) =>
@@ -129,7 +135,7 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     add(f2b, lines, reference.length, "");
     add(sshguard, lines, sshguard.output.split("\n").filter(Boolean).length, " (own rules)");
     const same = (run: Run) => (identical(run) ? " identical to fail2ban" : " DIFFERENT from fail2ban");
-    for (const run of [rFail2banSshd, rScanner, rJs, rJsOne])
+    for (const run of [rFirst, rFail2banSshd, rScanner, rJs, rJsOne])
       add(run, lines, pairs(run, true).length, same(run));
     add(rBuiltin, lines, pairs(rBuiltin, true).length, " (own rules)");
     add(rBig, lines * 5, pairs(rBig, true).length, "");
@@ -137,7 +143,7 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     const steady = (lines * 4) / (rBig.seconds - rBuiltin.seconds);
     console.log(
-      `rampart start-up (100-line log, fail2ban sshd filter): ${(startup * 1000).toFixed(0)} ms; steady state (5x log minus 1x log): ${Math.round(steady).toLocaleString("en-US")} lines/s`,
+      `rampart start-up (100-line log, fail2ban sshd filter, plan cached): ${(startup * 1000).toFixed(0)} ms; steady state (5x log minus 1x log): ${Math.round(steady).toLocaleString("en-US")} lines/s`,
     );
     console.log(
       `100x fail2ban-regex here means ${((f2b.seconds / 100) * 1000).toFixed(0)} ms for the whole run; 4x sshguard means ${((sshguard.seconds / 4) * 1000).toFixed(0)} ms; \`node -e 0\` alone takes ${(nodeFloor * 1000).toFixed(0)} ms`,

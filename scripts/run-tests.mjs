@@ -1,7 +1,8 @@
 // Runs every compiled test file with node's test runner. Node 20 has no glob in --test,
 // so the file list is gathered here. RAMPART_TEST_ONLY=substring narrows the run.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 function collect(dir, out) {
@@ -21,6 +22,8 @@ if (files.length === 0) {
   console.error("No test files found under dist/ (did the build run?)");
   process.exit(1);
 }
+// Everything Rampart caches (scan plans) goes to a folder of this run, never to ~/.cache.
+const cacheDir = mkdtempSync(join(tmpdir(), "rampart-test-cache-"));
 const result = spawnSync(
   process.execPath,
   [
@@ -30,6 +33,7 @@ const result = spawnSync(
     "--test-reporter=spec",
     ...files,
   ],
-  { stdio: "inherit" },
+  { stdio: "inherit", env: { ...process.env, RAMPART_CACHE_DIR: cacheDir } },
 );
+rmSync(cacheDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

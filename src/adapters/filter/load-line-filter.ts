@@ -3,6 +3,7 @@ import { type Problem, problem, type Result } from "../../core/errors/problem.js
 import { type CompiledFilter, instantiateFilter } from "../../core/filter/compiled-filter.js";
 import {
   type FilterDefinition,
+  type FilterFiles,
   loadFilterDefinition,
   parseFilterSpec,
 } from "../../core/filter/config/filter-definition.js";
@@ -23,6 +24,8 @@ export interface LoadFilterOptions {
   readonly logtype?: "file" | "journal" | undefined;
   /** Hosts file for hostname ids (default /etc/hosts); DNS is never queried. */
   readonly hostsFile?: string | undefined;
+  /** How filter files are read (default: from disk); e.g. to record what a filter was built from. */
+  readonly files?: FilterFiles | undefined;
 }
 
 /**
@@ -48,7 +51,7 @@ export function compileLineFilter(spec: string, options: LoadFilterOptions = {})
   const filterDir = options.filterDir ?? options.builtinDir ?? builtinFilterDir();
   const definition = loadFilterDefinition(
     { name: parsed.value.name, options: filterOptions, filterDir },
-    new NodeFilterFiles(),
+    options.files ?? new NodeFilterFiles(),
   );
   if (!definition.ok) {
     // Report the regex problems of whatever did resolve too: every problem at once.

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { builtinFilterDir } from "../../adapters/filter/builtin-filter-dir.js";
+import { NodeFilterFiles } from "../../adapters/filter-files/node-filter-files.js";
 import { readLineBatches } from "../../adapters/logs/read-lines.js";
 import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
 import type {
@@ -22,9 +23,11 @@ import {
   nativeScannerPath,
   runNativeScan,
 } from "../../adapters/native/native-scanner.js";
+import { PlanCache, planCacheDir, RecordingFilterFiles } from "../../adapters/native/plan-cache.js";
 import { formatProblem, type Problem, type Result } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
 import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
+import type { FilterFiles } from "../../core/filter/config/filter-definition.js";
 import { failureJsonLine } from "../../core/filter/log-failure.js";
 import type { CliIo } from "../cli-io.js";
 
@@ -110,17 +113,22 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`rampart filter test: invalid --engine "${engine}" (auto, native or js)\n`);
     return ExitCode.usage;
   }
-  // Compiled once: by the native path here, or by the JS path while its workers boot.
+  // Compiled at most once: by the native path (unless its plan is cached), or by the JS path
+  // while its workers boot.
   let compiled: Result<CompiledFilter> | undefined;
+  const compileOnce = async (files?: FilterFiles): Promise<Result<CompiledFilter>> => {
+    if (compiled === undefined) {
+      const { compileLineFilter } = await import("../../adapters/filter/load-line-filter.js");
+      compiled = compileLineFilter(filterSpec, { filterDir: args.values["filter-dir"], files });
+    }
+    return compiled;
+  };
   if (engine !== "js") {
-    const { compileLineFilter } = await import("../../adapters/filter/load-line-filter.js");
-    compiled = compileLineFilter(filterSpec, { filterDir: args.values["filter-dir"] });
-    if (!compiled.ok) return reportFilterProblems(io, filterSpec, compiled.problems);
     const status = await nativeFilterTest(io, {
       log,
       filterSpec,
       filterDir: args.values["filter-dir"],
-      filter: compiled.value,
+      compile: compileOnce,
       json,
       required: engine === "native",
     });
@@ -134,8 +142,7 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
     // Compiled once, on this thread, while the workers boot: even the compiler's modules are
     // loaded only once the workers are on their way.
     const compile = async () => {
-      const { compileLineFilter } = await import("../../adapters/filter/load-line-filter.js");
-      compiled ??= compileLineFilter(filterSpec, { filterDir: args.values["filter-dir"] });
+      const compiled = await compileOnce();
       if (compiled.ok) return [compiled.value];
       throw new RampartError("filter.invalid", "Cannot load filter", {
         problems: compiled.problems,
@@ -231,12 +238,12 @@ async function nativeFilterTest(
     log: string;
     filterSpec: string;
     filterDir: string | undefined;
-    filter: CompiledFilter;
+    compile: (files?: FilterFiles) => Promise<Result<CompiledFilter>>;
     json: boolean;
     required: boolean;
   },
 ): Promise<number | undefined> {
-  const { log, filter, json } = request;
+  const { log, json } = request;
   const refuse = (why: string): number | undefined => {
     if (!request.required) return undefined;
     io.stderr.write(`rampart filter test: the native engine cannot run this filter: ${why}\n`);
@@ -244,9 +251,30 @@ async function nativeFilterTest(
   };
   const scanner = nativeScannerPath(io.env);
   if (scanner === undefined) return refuse("the scanner is not built (run scripts/setup.sh)");
-  const { buildScanPlan } = await import("../../adapters/native/build-scan-plan.js");
-  const plan = buildScanPlan(filter);
-  if (!plan.ok) return refuse(plan.reason);
+  const cache = PlanCache.open(planCacheDir(io.env), new NodeFilterFiles());
+  const key = { filterSpec: request.filterSpec, filterDir: request.filterDir, scanner };
+  let planned = cache?.get(key);
+  if (planned === undefined) {
+    const recording = new RecordingFilterFiles(new NodeFilterFiles());
+    const compiled = await request.compile(recording);
+    if (!compiled.ok) return reportFilterProblems(io, request.filterSpec, compiled.problems);
+    const filter = compiled.value;
+    const { buildScanPlan } = await import("../../adapters/native/build-scan-plan.js");
+    const plan = buildScanPlan(filter);
+    if (!plan.ok) return refuse(plan.reason);
+    planned = {
+      plan: plan.text,
+      description: {
+        name: filter.name,
+        prefregex: filter.prefRegex?.source,
+        failregex: filter.failRegexes.map((r) => ({ source: r.source })),
+        ignoreregex: filter.ignoreRegexes.map((r) => ({ source: r.source })),
+      },
+    };
+    const hostsRead =
+      filter.useDns === "yes" || filter.useDns === "warn" ? [filter.hostsFile ?? "/etc/hosts"] : [];
+    cache?.put(key, recording, hostsRead, planned);
+  }
   if (log !== "-") {
     try {
       if (statSync(log).isDirectory())
@@ -264,7 +292,7 @@ async function nativeFilterTest(
   try {
     counts = await runNativeScan({
       scanner,
-      plan: plan.text,
+      plan: planned.plan,
       log,
       json,
       now: Date.now() / 1000,
@@ -300,12 +328,7 @@ async function nativeFilterTest(
     io.stderr.write(`rampart filter test: line ${line} exceeded the regex match limit and was skipped\n`);
   }
   if (!json) {
-    const description: FilterDescription = {
-      name: filter.name,
-      prefregex: filter.prefRegex?.source,
-      failregex: filter.failRegexes.map((r) => ({ source: r.source })),
-      ignoreregex: filter.ignoreRegexes.map((r) => ({ source: r.source })),
-    };
+    const description: FilterDescription = planned.description;
     const totals: Totals = { ...counts, failHits: [...counts.failHits], ignoreHits: [...counts.ignoreHits] };
     io.stdout.write(
       renderSummary(
