@@ -1,7 +1,8 @@
 /*
  * date-probe: runs log lines through the native date detector (native/src/date.c) with the
  * templates of a scan plan, for the differential test against the TypeScript detector
- * (src/core/date/date-detector.ts).
+ * (src/core/date/date-detector.ts): test/integration/date/native-date-differential.test.ts builds
+ * and runs it.
  *
  * Build: gcc -std=c11 -O2 -Wall -Inative/src native/test/date-probe.c native/src/date.c \
  *          native/src/plan.c native/src/regex.c native/src/text.c \

@@ -7,7 +7,9 @@ import { parseIp } from "../../core/ip/ip-address.js";
  * let log text trigger traffic and delays, so Rampart never makes one. IPv4 addresses come
  * first, then IPv6, as fail2ban asks AF_INET before AF_INET6.
  */
-export function hostsFileResolver(path = "/etc/hosts"): (name: string) => readonly string[] {
+export const DEFAULT_HOSTS_FILE = "/etc/hosts";
+
+export function hostsFileResolver(path = DEFAULT_HOSTS_FILE): (name: string) => readonly string[] {
   let table: Map<string, string[]> | undefined;
   return (name) => {
     table ??= hostsFileTable(path);
@@ -16,7 +18,7 @@ export function hostsFileResolver(path = "/etc/hosts"): (name: string) => readon
 }
 
 /** The hosts file as lower-case name → addresses (IPv4 first); empty when it cannot be read. */
-export function hostsFileTable(path = "/etc/hosts"): Map<string, string[]> {
+export function hostsFileTable(path = DEFAULT_HOSTS_FILE): Map<string, string[]> {
   const map = new Map<string, string[]>();
   let text = "";
   try {

@@ -72,6 +72,8 @@ export interface ScanResult {
 
 /** Ordinary lines take microseconds; 20 ms leaves room for a slow machine, not for ReDoS. */
 export const DEFAULT_LINE_BUDGET_MS = 20;
+/** Lines longer than this are matched on their first characters (the native scanner cuts there too). */
+export const DEFAULT_MAX_LINE_LENGTH = 65536;
 const RETRY_BUDGET_FACTOR = 10;
 /** A line that has not used its CPU budget is still ended after this many budgets of wall time. */
 const WALL_FACTOR = 50;
@@ -119,7 +121,7 @@ export class GuardedMatcher {
   ): Promise<GuardedMatcher> {
     const matcher = new GuardedMatcher(typeof filters === "function" ? filters : () => filters, {
       lineBudgetMs: options.lineBudgetMs ?? DEFAULT_LINE_BUDGET_MS,
-      maxLineLength: options.maxLineLength ?? 65536,
+      maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
       withMatches: options.withMatches ?? true,
       onLineAbandoned: options.onLineAbandoned,
     });

@@ -49,7 +49,6 @@ export interface NativeScanOptions {
   readonly stdin: Readable;
   /** Where failures go; when it is `process.stdout` the child writes to fd 1 itself. */
   readonly stdout: Writable;
-  readonly stderr: Writable;
   /** The child's environment (its TZ decides local times, as the JS engine's does). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly onProgress?: ((bytes: number, lines: number) => void) | undefined;

@@ -16,6 +16,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FilterFiles } from "../../core/filter/config/filter-definition.js";
+import type { FilterDescription } from "../matcher/matcher-protocol.js";
 
 /**
  * Scan plans kept between runs. Loading a filter, translating its regexes and building its plan
@@ -28,12 +29,7 @@ import type { FilterFiles } from "../../core/filter/config/filter-definition.js"
 export interface CachedPlan {
   readonly plan: string;
   /** The filter's regex texts, for `filter test`'s summary. */
-  readonly description: {
-    readonly name: string;
-    readonly prefregex: string | undefined;
-    readonly failregex: readonly { readonly source: string }[];
-    readonly ignoreregex: readonly { readonly source: string }[];
-  };
+  readonly description: FilterDescription;
 }
 
 interface Entry extends CachedPlan {
@@ -166,23 +162,40 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/**
+ * The folders (under dist/src) of every module that loading a filter and building its plan
+ * imports: a change to any of them (a rebuild) makes new plans. The rest of Rampart (guard,
+ * audit, …) is not walked: it is not on `filter test`'s start-up path.
+ */
+const PLAN_CODE_DIRS = [
+  "adapters/filter",
+  "adapters/filter-files",
+  "adapters/native",
+  "core/date",
+  "core/errors",
+  "core/filter",
+  "core/ip",
+  "core/regex",
+];
+
 let codeStamp: string | undefined;
 
-/** Rampart's compiled code as it is now (any rebuild changes it): sizes and times of dist/src. */
-function rampartCodeStamp(): string {
+/** The plan-building code as it is now: sizes and times of its compiled modules. */
+function planCodeStamp(): string {
   if (codeStamp !== undefined) return codeStamp;
   const hash = createHash("sha256");
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, e.name);
       if (e.isDirectory()) walk(path);
-      else if (e.name.endsWith(".js")) {
+      else if (e.name.endsWith(".js") && !e.name.endsWith(".test.js")) {
         const st = statSync(path);
         hash.update(`${path}\0${st.size}\0${st.mtimeMs}\n`);
       }
     }
   };
-  walk(fileURLToPath(new URL("../../", import.meta.url)));
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  for (const dir of PLAN_CODE_DIRS) walk(join(root, dir));
   codeStamp = hash.digest("hex");
   return codeStamp;
 }
@@ -194,7 +207,7 @@ function keyOf(key: PlanCacheKey): string {
       key.filterSpec,
       key.filterDir ?? null,
       new Date().getFullYear(),
-      rampartCodeStamp(),
+      planCodeStamp(),
       scanner.size,
       scanner.mtimeMs,
       scanner.ino,

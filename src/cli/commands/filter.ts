@@ -5,7 +5,11 @@ import { parseArgs } from "node:util";
 import { builtinFilterDir } from "../../adapters/filter/builtin-filter-dir.js";
 import { NodeFilterFiles } from "../../adapters/filter-files/node-filter-files.js";
 import { readLineBatches } from "../../adapters/logs/read-lines.js";
-import { DEFAULT_LINE_BUDGET_MS, GuardedMatcher } from "../../adapters/matcher/guarded-matcher.js";
+import {
+  DEFAULT_LINE_BUDGET_MS,
+  DEFAULT_MAX_LINE_LENGTH,
+  GuardedMatcher,
+} from "../../adapters/matcher/guarded-matcher.js";
 import type {
   FilterDescription,
   LineCounts,
@@ -26,7 +30,7 @@ import {
 import { PlanCache, planCacheDir, RecordingFilterFiles } from "../../adapters/native/plan-cache.js";
 import { formatProblem, type Problem, type Result } from "../../core/errors/problem.js";
 import { ExitCode, RampartError } from "../../core/errors/rampart-error.js";
-import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
+import { type CompiledFilter, describeCompiledFilter } from "../../core/filter/compiled-filter.js";
 import type { FilterFiles } from "../../core/filter/config/filter-definition.js";
 import { failureJsonLine } from "../../core/filter/log-failure.js";
 import type { CliIo } from "../cli-io.js";
@@ -251,35 +255,25 @@ async function nativeFilterTest(
   };
   const scanner = nativeScannerPath(io.env);
   if (scanner === undefined) return refuse("the scanner is not built (run scripts/setup.sh)");
-  const cache = PlanCache.open(planCacheDir(io.env), new NodeFilterFiles());
+  const files = new NodeFilterFiles();
+  const cache = PlanCache.open(planCacheDir(io.env), files);
   const key = { filterSpec: request.filterSpec, filterDir: request.filterDir, scanner };
   let planned = cache?.get(key);
   if (planned === undefined) {
-    const recording = new RecordingFilterFiles(new NodeFilterFiles());
+    const recording = new RecordingFilterFiles(files);
     const compiled = await request.compile(recording);
     if (!compiled.ok) return reportFilterProblems(io, request.filterSpec, compiled.problems);
     const filter = compiled.value;
-    const { buildScanPlan } = await import("../../adapters/native/build-scan-plan.js");
+    const { buildScanPlan, planHostsFile } = await import("../../adapters/native/build-scan-plan.js");
     const plan = buildScanPlan(filter);
     if (!plan.ok) return refuse(plan.reason);
-    planned = {
-      plan: plan.text,
-      description: {
-        name: filter.name,
-        prefregex: filter.prefRegex?.source,
-        failregex: filter.failRegexes.map((r) => ({ source: r.source })),
-        ignoreregex: filter.ignoreRegexes.map((r) => ({ source: r.source })),
-      },
-    };
-    const hostsRead =
-      filter.useDns === "yes" || filter.useDns === "warn" ? [filter.hostsFile ?? "/etc/hosts"] : [];
-    cache?.put(key, recording, hostsRead, planned);
+    planned = { plan: plan.text, description: describeCompiledFilter(filter) };
+    const hostsFile = planHostsFile(filter);
+    cache?.put(key, recording, hostsFile === undefined ? [] : [hostsFile], planned);
   }
   if (log !== "-") {
     try {
-      if (statSync(log).isDirectory())
-        throw new Error(`EISDIR: illegal operation on a directory, read '${log}'`);
-      closeSync(openSync(log, "r"));
+      checkLogReadable(log);
     } catch (error) {
       io.stderr.write(`rampart filter test: cannot read log "${log}": ${(error as Error).message}\n`);
       return ExitCode.usage;
@@ -296,10 +290,9 @@ async function nativeFilterTest(
       log,
       json,
       now: Date.now() / 1000,
-      maxLineLength: MAX_LINE_LENGTH,
+      maxLineLength: DEFAULT_MAX_LINE_LENGTH,
       stdin: io.stdin,
       stdout: io.stdout,
-      stderr: io.stderr,
       env: io.env,
       onProgress: io.stderr.isTTY
         ? (bytes, lines) => {
@@ -328,14 +321,13 @@ async function nativeFilterTest(
     io.stderr.write(`rampart filter test: line ${line} exceeded the regex match limit and was skipped\n`);
   }
   if (!json) {
-    const description: FilterDescription = planned.description;
     const totals: Totals = { ...counts, failHits: [...counts.failHits], ignoreHits: [...counts.ignoreHits] };
     io.stdout.write(
       renderSummary(
         log,
         request.filterSpec,
         request.filterDir,
-        description,
+        planned.description,
         totals,
         elapsed,
         counts.abandoned.length,
@@ -345,8 +337,15 @@ async function nativeFilterTest(
   return ExitCode.ok;
 }
 
-/** Lines longer than this are matched on their first characters (both engines). */
-const MAX_LINE_LENGTH = 65536;
+/** Throws (with `code`, as fs does) unless `log` is a readable file: such errors are the user's (exit 2). */
+function checkLogReadable(log: string): void {
+  if (statSync(log).isDirectory()) {
+    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${log}'`), {
+      code: "EISDIR",
+    });
+  }
+  closeSync(openSync(log, "r"));
+}
 
 /** Below this size a second worker costs more to start than it saves. */
 const SPLIT_MIN_BYTES = 4 * 1024 * 1024;
@@ -406,12 +405,7 @@ async function scanFile(
   progress: Progress,
 ): Promise<number | undefined> {
   // Open errors belong to the user (exit 2), not to the worker.
-  if (statSync(log).isDirectory()) {
-    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${log}'`), {
-      code: "EISDIR",
-    });
-  }
-  closeSync(openSync(log, "r"));
+  checkLogReadable(log);
   const onCounts = (chunk: ScanChunkReply) => {
     totals.lines += chunk.counts.lines;
     addCounts(totals, chunk.counts);

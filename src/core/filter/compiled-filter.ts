@@ -25,6 +25,21 @@ export interface CompiledFilter {
   readonly hostsFile: string | undefined;
 }
 
+/** The filter's regex texts, as summaries print them (what `LogFilter.describe` gives). */
+export function describeCompiledFilter(compiled: CompiledFilter): {
+  name: string;
+  prefregex: string | undefined;
+  failregex: { source: string }[];
+  ignoreregex: { source: string }[];
+} {
+  return {
+    name: compiled.name,
+    prefregex: compiled.prefRegex?.source,
+    failregex: compiled.failRegexes.map((r) => ({ source: r.source })),
+    ignoreregex: compiled.ignoreRegexes.map((r) => ({ source: r.source })),
+  };
+}
+
 /**
  * The LogFilter of a compiled filter. `resolveHost` answers hostname ids (an adapter: the hosts
  * file). A pattern V8 rejects is a translation bug, reported as a problem rather than thrown.

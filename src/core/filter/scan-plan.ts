@@ -18,7 +18,7 @@ export interface ScanPlanInput {
   /** The date detector's templates, in the order the first line tries them. */
   readonly templates: readonly PortableDateTemplate[];
   readonly defaultTzMinutes: number | null;
-  /** Hosts-file names (lower case) → addresses, for `usedns = yes|warn`. */
+  /** Hosts-file names (lower case) → addresses, for `usedns = yes|warn` (empty otherwise). */
   readonly hosts: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -54,11 +54,9 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
       `template kind=${t.kind} flags=${t.flags} weight=${t.weight} name=${encode(t.name)} options=${pcre.options} keys=${t.keys.map(encode).join(",")} group=${t.group} pattern=${encode(pcre.pattern)}`,
     );
   }
-  if (filter.useDns === "yes" || filter.useDns === "warn") {
-    for (const [name, addresses] of input.hosts) {
-      if (addresses.length === 0) continue;
-      lines.push(`host name=${encode(name)} addresses=${addresses.map(encode).join(",")}`);
-    }
+  for (const [name, addresses] of input.hosts) {
+    if (addresses.length === 0) continue;
+    lines.push(`host name=${encode(name)} addresses=${addresses.map(encode).join(",")}`);
   }
   lines.push("end", "");
   return { ok: true, text: lines.join("\n") };
