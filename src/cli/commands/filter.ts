@@ -256,7 +256,7 @@ async function nativeFilterTest(
   const scanner = nativeScannerPath(io.env);
   if (scanner === undefined) return refuse("the scanner is not built (run scripts/setup.sh)");
   const files = new NodeFilterFiles();
-  const cache = PlanCache.open(planCacheDir(io.env), files);
+  const cache = PlanCache.open(planCacheDir(io.env));
   const key = { filterSpec: request.filterSpec, filterDir: request.filterDir, scanner };
   let planned = cache?.get(key);
   if (planned === undefined) {
@@ -267,7 +267,11 @@ async function nativeFilterTest(
     const { buildScanPlan, planHostsFile } = await import("../../adapters/native/build-scan-plan.js");
     const plan = buildScanPlan(filter);
     if (!plan.ok) return refuse(plan.reason);
-    planned = { plan: plan.text, description: describeCompiledFilter(filter) };
+    planned = {
+      plan: plan.text,
+      description: describeCompiledFilter(filter),
+      maxLine: DEFAULT_MAX_LINE_LENGTH,
+    };
     const hostsFile = planHostsFile(filter);
     cache?.put(key, recording, hostsFile === undefined ? [] : [hostsFile], planned);
   }
@@ -290,7 +294,7 @@ async function nativeFilterTest(
       log,
       json,
       now: Date.now() / 1000,
-      maxLineLength: DEFAULT_MAX_LINE_LENGTH,
+      maxLineLength: planned.maxLine,
       stdin: io.stdin,
       stdout: io.stdout,
       env: io.env,

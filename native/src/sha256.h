@@ -1,0 +1,25 @@
+/*
+ * SHA-256 (FIPS 180-4), for the front door's plan-cache checks: the cache entries written by
+ * src/adapters/native/plan-cache.ts name files and folders by the SHA-256 of their bytes, and a
+ * crafted file must not be able to pass for another (so no faster, weaker hash).
+ */
+#ifndef RAMPART_SHA256_H
+#define RAMPART_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  uint32_t state[8];
+  uint64_t length; /* bytes hashed so far */
+  unsigned char block[64];
+  size_t used;     /* bytes waiting in block */
+} sha256_ctx;
+
+void sha256_init(sha256_ctx *c);
+void sha256_update(sha256_ctx *c, const void *data, size_t n);
+void sha256_final(sha256_ctx *c, unsigned char digest[32]);
+/* The digest as 64 lower-case hex digits and a NUL. */
+void sha256_hex(const unsigned char digest[32], char hex[65]);
+
+#endif
