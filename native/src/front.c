@@ -361,6 +361,12 @@ static int check_entry(const unsigned char *b, size_t n, const char *key, size_t
   size_t at = sizeof magic - 1;
   int has_key = 0, has_year = 0;
   if (n < at || memcmp(b, magic, at) != 0) return 0;
+  /* "sum HASH 0\n\n": the sha256 of every byte after it. */
+  if (n - at < 72 || memcmp(b + at, "sum ", 4) != 0 || memcmp(b + at + 68, " 0\n\n", 4) != 0) return 0;
+  char sum[65];
+  hex_of(b + at + 72, n - at - 72, sum);
+  if (memcmp(b + at + 4, sum, 64) != 0) return 0;
+  at += 72;
   for (;;) {
     const unsigned char *eol = memchr(b + at, '\n', n - at);
     if (!eol) return 0;

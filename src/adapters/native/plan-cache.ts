@@ -32,6 +32,7 @@ import type { FilterDescription } from "../matcher/matcher-protocol.js";
  * JavaScript to evaluate. The format, version 2 (all numbers decimal):
  *
  *   rampart scan-plan cache 2\n
+ *   sum HASH 0\n\n   HASH = sha256 of every byte after this record: a damaged entry is a miss
  *   then records, each `TAG[ ARG]* N\n` + N bytes of payload + `\n`:
  *     key N           payload: the lookup key (see keyText); must equal the one looked up
  *     year Y 0        the local year when the plan was built
@@ -257,7 +258,7 @@ function listingHash(dir: string): string {
 
 /** The entry's bytes (payloads are length-prefixed: any byte may appear in a path or regex). */
 export function serializeEntry(entry: Entry): Buffer {
-  const parts: Buffer[] = [Buffer.from(MAGIC)];
+  const parts: Buffer[] = [];
   const record = (head: string, payload: string | Buffer, last = false) => {
     const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
     parts.push(Buffer.from(`${head} ${body.length}\n`), body);
@@ -275,13 +276,16 @@ export function serializeEntry(entry: Entry): Buffer {
   for (const r of entry.description.failregex) record("fail", r.source);
   for (const r of entry.description.ignoreregex) record("ignore", r.source);
   record("plan", entry.plan, true);
-  return Buffer.concat(parts);
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from(`${MAGIC}sum ${sha256(body)} 0\n\n`), body]);
 }
 
 /** Parses an entry; throws on anything malformed (the caller treats that as a miss). */
 export function parseEntry(bytes: Buffer): Entry {
   if (!bytes.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC))) throw new Error("not a v2 entry");
-  let at = MAGIC.length;
+  const sum = /^sum ([0-9a-f]{64}) 0\n\n/.exec(bytes.toString("latin1", MAGIC.length, MAGIC.length + 72));
+  let at = MAGIC.length + 72;
+  if (!sum || sha256(bytes.subarray(at)) !== sum[1]) throw new Error("damaged entry");
   let key: string | undefined;
   let year: number | undefined;
   let maxLine: number | undefined;

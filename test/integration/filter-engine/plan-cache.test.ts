@@ -180,6 +180,10 @@ describe("the scan-plan cache", () => {
           conditions: entry.conditions.map((c) => (c.tag === "read" ? { ...c, hash: "0".repeat(64) } : c)),
         }),
       ],
+      [
+        "a changed byte in the plan",
+        Buffer.from(good.toString("latin1").replace(/(plan \d+\n[^]*?)a/, "$1b"), "latin1"),
+      ],
       ["an old (version 1) entry", Buffer.from(JSON.stringify({ version: 1, plan: entry.plan }))],
     ];
     for (const [why, bytes] of damaged) {
