@@ -10,8 +10,8 @@
  * of src/cli/commands/filter.ts nativeFilterTest.
  *
  * Everything else goes to Node unchanged (`node bin/rampart ARGS`): other commands and options,
- * a missing or stale entry (Node rebuilds it), a terminal on stderr (the progress display),
- * a log that cannot be opened (Node words that error), arguments that are not valid UTF-8.
+ * a missing or stale entry (Node rebuilds it), a log that cannot be opened (Node words that
+ * error), arguments that are not valid UTF-8.
  * Going to Node is always correct; this file only decides when it is not needed.
  */
 #define _GNU_SOURCE
@@ -604,6 +604,62 @@ static void render_summary(text_buf *b, const request *r, const entry *e, const 
   put(b, "]\n");
 }
 
+/* ---- the progress line (filter.ts progressReporter), on a terminal ---- */
+
+typedef struct {
+  int enabled;
+  double total;     /* the log's size, 0 when unknown */
+  double started;   /* monotonic seconds */
+  double last_draw; /* monotonic seconds, < 0 before the first draw */
+} progress_line;
+
+static double monotonic_seconds(void);
+
+static void progress_draw(progress_line *p, uint64_t bytes, uint64_t lines) {
+  double now = monotonic_seconds();
+  if (now - (p->last_draw < 0 ? p->started : p->last_draw) < 0.2) return;
+  p->last_draw = now;
+  text_buf b = {0};
+  char t[64];
+  put(&b, "\r");
+  if (p->total > 0) {
+    snprintf(t, sizeof t, "%.0f%% ", 100.0 * (double)bytes / p->total);
+    put(&b, t);
+  }
+  snprintf(t, sizeof t, "%.1f MiB, ", (double)bytes / 1048576);
+  put(&b, t);
+  put_grouped(&b, lines);
+  put(&b, " lines, ");
+  double elapsed = now - p->started;
+  put_grouped(&b, elapsed > 0 ? (uint64_t)floor((double)lines / elapsed + 0.5) : lines);
+  put(&b, " lines/s   ");
+  if (b.data) write_all(2, b.data, b.len);
+  text_buf_free(&b);
+}
+
+/* Draws from the complete {"progress":...} lines at the start of `stats`, and drops them. */
+static void drain_progress(text_buf *stats, progress_line *p) {
+  static const char head[] = "{\"progress\":{\"bytes\":";
+  size_t at = 0;
+  for (;;) {
+    char *nl = memchr(stats->data + at, '\n', stats->len - at);
+    if (!nl || stats->len - at < sizeof head - 1 || memcmp(stats->data + at, head, sizeof head - 1) != 0) break;
+    const char *s = stats->data + at + sizeof head - 1;
+    uint64_t bytes, lines;
+    if (parse_uint(&s, &bytes) == 0 && strncmp(s, ",\"lines\":", 9) == 0) {
+      s += 9;
+      if (parse_uint(&s, &lines) == 0) progress_draw(p, bytes, lines);
+    }
+    at = (size_t)(nl - stats->data) + 1;
+  }
+  memmove(stats->data, stats->data + at, stats->len - at);
+  stats->len -= at;
+}
+
+static void progress_done(progress_line *p) {
+  if (p->enabled && p->last_draw >= 0) write_all(2, "\r\x1b[K", 4);
+}
+
 /* ---- running the scanner ---- */
 
 static double monotonic_seconds(void) {
@@ -634,8 +690,7 @@ int main(int argc, char **argv) {
     }
   }
   if (argc < 3 || strcmp(argv[1], "filter") != 0 || strcmp(argv[2], "test") != 0) to_node();
-  /* Progress is drawn on a terminal; that stays Node's (a long run hides its start-up). */
-  if (isatty(2)) to_node();
+  int tty = isatty(2);
   request r;
   parse_request(argc, argv, &r);
 
@@ -689,8 +744,14 @@ int main(int argc, char **argv) {
   char now_text[JS_NUMBER_MAX + 1], max_line[24];
   now_text[js_number_to_string(now, now_text)] = '\0';
   snprintf(max_line, sizeof max_line, "%ld", e.max_line);
-  char *args[] = {scanner, "--plan-fd", "3", "--stats-fd", "4", "--now", now_text, "--max-line-length", max_line,
-                  r.json ? "--json" : (char *)r.log, r.json ? (char *)r.log : NULL, NULL};
+  char *args[16];
+  int argn = 0;
+  char *fixed[] = {scanner, "--plan-fd", "3", "--stats-fd", "4", "--now", now_text, "--max-line-length", max_line};
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[argn++] = fixed[i];
+  if (r.json) args[argn++] = "--json";
+  if (tty) args[argn++] = "--progress";
+  args[argn++] = (char *)r.log;
+  args[argn] = NULL;
 
   int stats_pipe[2], err_pipe[2];
   if (pipe2(stats_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) to_node();
@@ -706,6 +767,11 @@ int main(int argc, char **argv) {
   /* filter.ts: a log file's scanner gets no standard input; "-" passes ours on. */
   if (strcmp(r.log, "-") != 0) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   double started = monotonic_seconds();
+  progress_line progress = {tty, 0, started, -1};
+  if (tty && strcmp(r.log, "-") != 0) {
+    struct stat st;
+    if (stat(r.log, &st) == 0) progress.total = (double)st.st_size;
+  }
   pid_t pid;
   int spawn_error = posix_spawn(&pid, scanner, &actions, NULL, args, environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -737,8 +803,10 @@ int main(int argc, char **argv) {
       }
       text_buf *b = i == 0 ? &stats : &err;
       if (b->len < MAX_STDERR_BYTES) text_buf_append(b, chunk, (size_t)k);
+      if (i == 0 && tty) drain_progress(&stats, &progress);
     }
   }
+  progress_done(&progress);
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

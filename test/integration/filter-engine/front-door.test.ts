@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -125,6 +125,25 @@ describe("the native front door", () => {
       RAMPART_CACHE_DIR: shared,
     });
     assert.match(front.stderr, /^rampart: cannot start node/);
+  });
+
+  it("answers with a terminal on stderr too (drawing Node's progress line)", () => {
+    const args = ["filter", "test", authLog, "sshd", "--json"];
+    const expected = viaNode(args).stdout;
+    const out = join(dir, "tty.json");
+    // script(1) gives the command a pseudo-terminal; its stdout goes to a file, as in `> out`.
+    const r = spawnSync(
+      "/usr/bin/script",
+      [
+        "-qec",
+        `PATH=/nonexistent '${RAMPART}' ${args.map((a) => `'${a}'`).join(" ")} > '${out}'`,
+        "/dev/null",
+      ],
+      { env, encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /cannot start node/);
+    assert.equal(readFileSync(out, "utf8"), expected);
   });
 
   it("is found through a symbolic link to bin/rampart (an npm bin link)", () => {
