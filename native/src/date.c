@@ -58,6 +58,7 @@ struct date_detector {
   int count;
   dd_entry *order;          /* the detector's template list (reordered like fail2ban) */
   long long *search_hits;   /* DateTemplate.hits per plan template (successful searches) */
+  unsigned char *compiled;  /* per plan template: compiled (by this detector's thread or another) */
   key_info *keys;           /* per plan template */
   /* `__lastPos = (distance, char before, char at)`, `__lastEndPos = (end, last char, char after)` */
   int64_t last_pos_distance;
@@ -66,6 +67,12 @@ struct date_detector {
   int32_t last_end_last, last_end_after;
   int last_templ_idx;
   int first_unused;
+  /* civil_to_epoch: glibc mktime's guess (answer minus civil time of its last call; 0 at
+     start, as glibc's static), and the last answer. */
+  int64_t mktime_offset;
+  int mktime_memo_valid;
+  int64_t mktime_memo_civil;
+  double mktime_memo_epoch;
   md_slot cur, found;       /* the current search and the reserved best alternative */
   /* Unicode property tests (Python str.isalnum, \d = Nd) done by PCRE2 on one code point. */
   pcre2_code *alnum_re, *nd_re;
@@ -300,8 +307,8 @@ static double to_civil_uncached(double epoch);
 /* datetime.fromtimestamp(epoch) as civil seconds (fraction kept), as local-zone.ts toCivil. */
 static double to_civil(double epoch) {
   /* Every line asks for `now` (the same value all run long): localtime is pure for one TZ, so
-     the last answer is reused. The scanner is single-threaded. */
-  static double memo_epoch = NAN, memo_civil = NAN;
+     the last answer is reused (per thread). */
+  static _Thread_local double memo_epoch = NAN, memo_civil = NAN;
   if (epoch == memo_epoch) return memo_civil;
   memo_epoch = epoch;
   memo_civil = to_civil_uncached(epoch);
@@ -321,45 +328,63 @@ static double to_civil_uncached(double epoch) {
   return (double)wall + (epoch - floor(epoch));
 }
 
-static py_result civil_to_epoch_uncached(int64_t civil, double *out);
-
-/* time.mktime(date_result.timetuple()): the C library with tm_isdst = -1, as Python does. */
-static py_result civil_to_epoch(int64_t civil, double *out) {
-  /* Consecutive log lines often carry the same second. mktime of the same input twice in a row
-     gives the same answer (glibc's guess for the next call is that answer's own offset), so the
-     last one is reused; the scanner is single-threaded. */
-  static int memo_valid = 0;
-  static int64_t memo_civil;
-  static double memo_epoch;
-  if (memo_valid && civil == memo_civil) {
-    *out = memo_epoch;
-    return PY_OK;
-  }
-  py_result r = civil_to_epoch_uncached(civil, out);
-  memo_valid = r == PY_OK;
-  if (memo_valid) {
-    memo_civil = civil;
-    memo_epoch = *out;
-  }
-  return r;
+/*
+ * time.mktime(date_result.timetuple()), tm_isdst = -1, as Python does: glibc's mktime, whose
+ * answer depends on a guess it keeps from its previous call (the UTC offset it found then). For
+ * most times the guess only saves work, but for a time that occurs twice (a DST fall-back hour)
+ * or never (a spring-forward gap) it picks the answer. glibc keeps that guess in one static for
+ * the whole process, which two threads would share; so this is glibc's algorithm
+ * (time/mktime.c __mktime_internal, restricted to what reaches it here: fields in range,
+ * tm_isdst = -1, no leap seconds) with the guess kept in the detector instead. One thread gives
+ * glibc's answers call for call, and the guess is date-stage state like the rest of the
+ * detector (replayed and compared by a split scan, see main.c).
+ */
+static int64_t tm_to_civil(const struct tm *tm) {
+  return days_from_civil((int64_t)tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday) * 86400 +
+         (int64_t)tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
 }
 
-static py_result civil_to_epoch_uncached(int64_t civil, double *out) {
-  civil_fields f = civil_to_fields(civil);
+static py_result civil_to_epoch_uncached(date_detector *d, int64_t civil, double *out) {
+  /* glibc: *offset is t - t0 - negative_offset_guess, i.e. the answer minus the civil time. */
+  int64_t t0 = civil + d->mktime_offset, t = t0, t1 = t0, t2 = t0, gt;
+  int remaining_probes = 6, dst2 = 0;
   struct tm tm;
-  memset(&tm, 0, sizeof tm);
-  tm.tm_year = (int)(f.year - 1900);
-  tm.tm_mon = f.month - 1;
-  tm.tm_mday = f.day;
-  tm.tm_hour = f.hour;
-  tm.tm_min = f.minute;
-  tm.tm_sec = f.second;
-  tm.tm_isdst = -1;
-  tm.tm_wday = -1; /* Python's sentinel: -1 is a valid result unless tm_wday stays -1 */
-  time_t t = mktime(&tm);
-  if (t == (time_t)-1 && tm.tm_wday == -1) return PY_FAULT; /* OverflowError */
+  for (;;) {
+    time_t tt = (time_t)t;
+    /* glibc narrows an unconvertible time by bisection; years 1..9999 always convert. */
+    if (!localtime_r(&tt, &tm)) return PY_FAULT;
+    gt = t + (civil - tm_to_civil(&tm));
+    if (t == gt) break;
+    /* Oscillating around a spring-forward gap: take this side (glibc prefers the DST one). */
+    if (t == t1 && t != t2 && (tm.tm_isdst < 0 || dst2 <= (tm.tm_isdst != 0))) break;
+    if (--remaining_probes == 0) return PY_FAULT; /* mktime returns -1: OverflowError */
+    t1 = t2;
+    t2 = t;
+    t = gt;
+    dst2 = tm.tm_isdst != 0;
+  }
+  d->mktime_offset = t - civil;
+  /* A leap second (a "right/" zone) read as second 60 of second 0: glibc adds it back. */
+  if (tm.tm_sec == 60 && civil_to_fields(civil).second == 0) t += 1;
   *out = (double)t;
   return PY_OK;
+}
+
+static py_result civil_to_epoch(date_detector *d, int64_t civil, double *out) {
+  /* Consecutive log lines often carry the same second. mktime of the same input twice in a row
+     gives the same answer (glibc's guess for the next call is that answer's own offset), so the
+     last one is reused. */
+  if (d->mktime_memo_valid && civil == d->mktime_memo_civil) {
+    *out = d->mktime_memo_epoch;
+    return PY_OK;
+  }
+  py_result r = civil_to_epoch_uncached(d, civil, out);
+  d->mktime_memo_valid = r == PY_OK;
+  if (d->mktime_memo_valid) {
+    d->mktime_memo_civil = civil;
+    d->mktime_memo_epoch = *out;
+  }
+  return r;
 }
 
 /* ---------------------------------------------------------------- strptime.ts */
@@ -765,7 +790,7 @@ static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre
     *out = (double)result; /* calendar.timegm(date_result.utctimetuple()) */
     return PY_OK;
   }
-  return civil_to_epoch(result, out);
+  return civil_to_epoch(d, result, out);
 }
 
 /* ---------------------------------------------------------------- date-template.ts getDate */
@@ -854,9 +879,12 @@ static void free_md(md_slot *m) {
  */
 static int match_date(date_detector *d, int ti, const line_t *L, size_t pos, size_t endpos) {
   plan_template *t = &d->plan->templates[ti];
-  if (!t->regex.code) {
+  if (!d->compiled[ti]) {
+    /* Templates compile on first use, under regex.c's lock: another thread's detector may
+       compile the same one. This detector reads `code` only once it has been through here. */
     char err[300];
     if (scan_regex_compile(&t->regex, err, sizeof err) != 0) return -1;
+    d->compiled[ti] = 1;
   }
   uint32_t need = (uint32_t)t->regex.capture_count + 1;
   if (d->cur.pairs < need) {
@@ -1065,6 +1093,7 @@ date_detector *date_detector_new(scan_plan *plan) {
   size_t n = d->count > 0 ? (size_t)d->count : 1;
   d->order = calloc(n, sizeof *d->order);
   d->search_hits = calloc(n, sizeof *d->search_hits);
+  d->compiled = calloc(n, 1);
   d->keys = calloc(n, sizeof *d->keys);
   d->alnum_re = compile_helper("[\\p{L}\\p{N}]");
   d->nd_re = compile_helper("\\p{Nd}");
@@ -1073,7 +1102,7 @@ date_detector *date_detector_new(scan_plan *plan) {
   d->cur.pairs = MD_INITIAL_PAIRS;
   d->found.md = pcre2_match_data_create(MD_INITIAL_PAIRS, NULL);
   d->found.pairs = MD_INITIAL_PAIRS;
-  if (!d->order || !d->search_hits || !d->keys || !d->alnum_re || !d->nd_re || !d->small_md || !d->cur.md ||
+  if (!d->order || !d->search_hits || !d->compiled || !d->keys || !d->alnum_re || !d->nd_re || !d->small_md || !d->cur.md ||
       !d->found.md) {
     date_detector_free(d);
     return NULL;
@@ -1165,6 +1194,26 @@ int date_detector_match(date_detector *d, const char *line, size_t len, double n
   return 0;
 }
 
+int date_detector_copy_state(date_detector *dst, const date_detector *src) {
+  if (dst->plan != src->plan || dst->count != src->count) return -1;
+  size_t n = src->count > 0 ? (size_t)src->count : 1;
+  memcpy(dst->order, src->order, n * sizeof *dst->order);
+  memcpy(dst->search_hits, src->search_hits, n * sizeof *dst->search_hits);
+  dst->last_pos_distance = src->last_pos_distance;
+  dst->last_pos_before = src->last_pos_before;
+  dst->last_pos_at = src->last_pos_at;
+  dst->last_end_pos = src->last_end_pos;
+  dst->last_end_last = src->last_end_last;
+  dst->last_end_after = src->last_end_after;
+  dst->last_templ_idx = src->last_templ_idx;
+  dst->first_unused = src->first_unused;
+  dst->mktime_offset = src->mktime_offset;
+  dst->mktime_memo_valid = src->mktime_memo_valid;
+  dst->mktime_memo_civil = src->mktime_memo_civil;
+  dst->mktime_memo_epoch = src->mktime_memo_epoch;
+  return 0;
+}
+
 void date_detector_free(date_detector *d) {
   if (!d) return;
   if (d->keys) {
@@ -1176,6 +1225,7 @@ void date_detector_free(date_detector *d) {
   free(d->keys);
   free(d->order);
   free(d->search_hits);
+  free(d->compiled);
   free_md(&d->cur);
   free_md(&d->found);
   if (d->small_md) pcre2_match_data_free(d->small_md);

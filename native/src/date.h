@@ -32,6 +32,12 @@ date_detector *date_detector_new(scan_plan *plan);
  */
 int date_detector_match(date_detector *d, const char *line, size_t len, double now, date_match *out);
 
+/*
+ * Makes dst's state (template order, hits, last positions, mktime's guess) a copy of src's, so
+ * that it detects the next lines as src would. Both must be over the same plan. 0, or -1.
+ */
+int date_detector_copy_state(date_detector *dst, const date_detector *src);
+
 void date_detector_free(date_detector *d);
 
 #endif

@@ -734,18 +734,23 @@ abandon:
   return 0;
 }
 
-int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t number, double now,
-                     scan_line_result *out) {
-  memset(out, 0, sizeof *out);
-  /* cutDate */
+/*
+ * log-filter.ts cutDate: the date stage. Advances the date detector and the last date, and says
+ * what the rest of the pipeline gets (see scan_date_outcome).
+ */
+static void date_stage(scan_filter *f, const char *line, size_t len, double now, scan_date_outcome *o) {
+  memset(o, 0, sizeof *o);
   date_match m;
   memset(&m, 0, sizeof m);
   if (date_detector_match(f->dates, line, len, now, &m) < 0) {
-    out->abandoned = 1;
-    return 0;
+    o->kind = SCAN_DATE_ABANDONED;
+    return;
   }
   /* fail2ban logs "Failed to process line" and skips it. */
-  if (m.fault) return 0;
+  if (m.fault) {
+    o->kind = SCAN_DATE_FAULT;
+    return;
+  }
   if (m.found) {
     /* The detector's offsets are capture spans of valid UTF-8; anything else would be a bug
        there, and is treated as no date rather than trusted. */
@@ -779,19 +784,80 @@ int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t numb
     date = f->last_date;
     has_date = 1;
   }
+  o->kind = SCAN_DATE_LINE;
+  o->cut = cut;
+  o->start = cut ? m.start : 0;
+  o->end = cut ? m.end : 0;
+  o->time = has_date ? date : now;
+}
+
+int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t number, double now,
+                     scan_line_result *out) {
+  memset(out, 0, sizeof *out);
+  scan_date_outcome *o = &out->date;
+  date_stage(f, line, len, now, o);
+  if (o->kind == SCAN_DATE_ABANDONED) {
+    out->abandoned = 1;
+    return 0;
+  }
+  if (o->kind == SCAN_DATE_FAULT) return 0;
   text_buf *b = &f->line_buf;
   b->len = 0;
   if (text_buf_reserve(b, len + 1) != 0) return -1;
-  if (cut) {
-    memcpy(b->data, line, m.start);
-    memcpy(b->data + m.start, line + m.end, len - m.end);
-    b->len = m.start + (len - m.end);
+  if (o->cut) {
+    memcpy(b->data, line, o->start);
+    memcpy(b->data + o->start, line + o->end, len - o->end);
+    b->len = o->start + (len - o->end);
   } else {
     memcpy(b->data, line, len);
     b->len = len;
   }
   b->data[b->len++] = '\n';
-  return find_failures(f, has_date ? date : now, number, now, out);
+  return find_failures(f, o->time, number, now, out);
+}
+
+void scan_filter_date_line(scan_filter *f, const char *line, size_t len, double now, scan_date_outcome *out) {
+  date_stage(f, line, len, now, out);
+}
+
+int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src) {
+  if (date_detector_copy_state(dst->dates, src->dates) != 0) return -1;
+  dst->has_last_date = src->has_last_date;
+  dst->last_date = src->last_date;
+  return 0;
+}
+
+/* ---- state snapshot ---- */
+
+static int put_bytes(text_buf *b, const void *p, size_t n) { return text_buf_append(b, p, n); }
+
+static int put_u64(text_buf *b, uint64_t v) { return put_bytes(b, &v, sizeof v); }
+
+static int put_text(text_buf *b, const char *p, size_t n) {
+  return put_u64(b, n) != 0 || (n > 0 && put_bytes(b, p, n) != 0) ? -1 : 0;
+}
+
+int scan_filter_state(const scan_filter *f, text_buf *out) {
+  out->len = 0;
+  const mlf_cache *c = &f->cache;
+  if (put_u64(out, (uint64_t)c->size) != 0) return -1;
+  /* Entries in insertion order (the order eviction follows); where each sits in the table and
+     its hash are bookkeeping. A group's bytes count only when it holds a value; the user only
+     while it is the one user seen (users: 0, 1, or 2 = more than one). */
+  for (int i = c->head; i >= 0; i = c->e[i].next) {
+    const mlf_entry *e = &c->e[i];
+    uint64_t expires;
+    memcpy(&expires, &e->expires, sizeof expires);
+    if (put_text(out, e->key, e->key_len) != 0 || put_u64(out, expires) != 0) return -1;
+    for (int k = 0; k < K_COUNT; k++) {
+      if (put_u64(out, (uint64_t)e->g[k].state) != 0) return -1;
+      if (e->g[k].state == G_VALUE && put_text(out, e->g[k].data ? e->g[k].data : empty_text, e->g[k].len) != 0)
+        return -1;
+    }
+    if (put_u64(out, (uint64_t)e->users) != 0 || put_u64(out, (uint64_t)e->mlfpending) != 0) return -1;
+    if (e->users == 1 && put_text(out, e->user, e->user_len) != 0) return -1;
+  }
+  return 0;
 }
 
 /* ---- setup ---- */
@@ -863,6 +929,11 @@ oom:
 fail:
   scan_filter_free(f);
   return NULL;
+}
+
+void scan_filter_clear_hits(scan_filter *f) {
+  memset(f->fail_hits, 0, ((size_t)f->plan->fail_count + 1) * sizeof *f->fail_hits);
+  memset(f->ignore_hits, 0, ((size_t)f->plan->ignore_count + 1) * sizeof *f->ignore_hits);
 }
 
 const uint64_t *scan_filter_fail_hits(const scan_filter *f, int *count) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "plan.h"
+#include "text.h"
 
 typedef struct scan_filter scan_filter;
 
@@ -21,12 +22,27 @@ typedef struct scan_filter scan_filter;
 typedef void (*scan_failure_fn)(void *ctx, const char *id, size_t id_len, double time, uint64_t line,
                                 const char *user, size_t user_len, int has_user);
 
+/*
+ * A line's date stage (log-filter.ts cutDate): everything the rest of the pipeline gets from it.
+ * The date stage never depends on what the regexes found; given the same outcome (and the same
+ * state otherwise, scan_filter_state) a line does the same in two filters.
+ */
+enum { SCAN_DATE_LINE = 0, SCAN_DATE_ABANDONED = 1, SCAN_DATE_FAULT = 2 };
+typedef struct {
+  int kind;          /* SCAN_DATE_*: LINE goes on to the regexes; ABANDONED (a date template hit
+                        the match limit) and FAULT (fail2ban skips the line) do not */
+  int cut;           /* the date text line[start..end) is cut out of the line the regexes see */
+  size_t start, end; /* 0 when not cut */
+  double time;       /* the line's time (a borrowed last date, or `now`, when it has none) */
+} scan_date_outcome;
+
 /* What one line did, for fail2ban-regex's counts (matcher-worker.ts tally). */
 typedef struct {
   int failures;     /* failures reported */
   int ignored;      /* LogFilter.lastLineIgnored */
   int pref_matched; /* LogFilter.lastPrefMatched */
   int abandoned;    /* a regex hit the match limit: no failure, and the line is not tallied */
+  scan_date_outcome date;
 } scan_line_result;
 
 /*
@@ -42,9 +58,29 @@ scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *
 int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t number, double now,
                      scan_line_result *out);
 
+/*
+ * Only the date stage of scan_filter_line (LogFilter.replayDate): the date detector and the last
+ * date advance as they would there; no regex runs, nothing is reported or counted.
+ */
+void scan_filter_date_line(scan_filter *f, const char *line, size_t len, double now, scan_date_outcome *out);
+
+/* Makes dst's date stage (detector and last date) a copy of src's. -1 when out of memory. */
+int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src);
+
+/*
+ * The state a line leaves for the next besides the date stage (the mlfid cache), serialized
+ * canonically into `out` (replacing its contents): two filters with equal snapshots, fed lines
+ * with equal date outcomes, report the same failures and counts from there on. -1 when out of
+ * memory.
+ */
+int scan_filter_state(const scan_filter *f, text_buf *out);
+
 /* Per-regex hit counts (RegexStats), in plan order. */
 const uint64_t *scan_filter_fail_hits(const scan_filter *f, int *count);
 const uint64_t *scan_filter_ignore_hits(const scan_filter *f, int *count);
+
+/* Zeroes the hit counts (after lines run for their state only). */
+void scan_filter_clear_hits(scan_filter *f);
 
 void scan_filter_free(scan_filter *f);
 

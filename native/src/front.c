@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -134,6 +135,7 @@ typedef struct {
   const char *spec;
   const char *filter_dir; /* NULL: not given */
   int json;
+  int threads; /* 0: not given */
 } request;
 
 static const char *option_value(int argc, char **argv, int *i, const char *name) {
@@ -148,7 +150,7 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
 static void parse_request(int argc, char **argv, request *r) {
   memset(r, 0, sizeof *r);
   const char *positionals[2];
-  int count = 0, seen_dir = 0, seen_engine = 0;
+  int count = 0, seen_dir = 0, seen_engine = 0, seen_threads = 0;
   for (int i = 3; i < argc; i++) {
     const char *arg = argv[i];
     if (strcmp(arg, "--") == 0) {
@@ -170,6 +172,11 @@ static void parse_request(int argc, char **argv, request *r) {
       if (seen_engine++) to_node();
       const char *engine = option_value(argc, argv, &i, "--engine");
       if (strcmp(engine, "auto") != 0 && strcmp(engine, "native") != 0) to_node();
+    } else if (strncmp(arg, "--threads", 9) == 0 && (arg[9] == '\0' || arg[9] == '=')) {
+      if (seen_threads++) to_node();
+      const char *threads = option_value(argc, argv, &i, "--threads");
+      if (strcmp(threads, "1") != 0 && strcmp(threads, "2") != 0) to_node();
+      r->threads = threads[0] - '0';
     } else {
       to_node();
     }
@@ -750,6 +757,18 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[argn++] = fixed[i];
   if (r.json) args[argn++] = "--json";
   if (tty) args[argn++] = "--progress";
+  /* filter.ts: --threads defaults to 2 when this process may run on two CPUs or more (Node's
+     availableParallelism, i.e. the affinity mask); standard input is never split. */
+  int threads = r.threads;
+  if (threads == 0) {
+    cpu_set_t cpus;
+    threads = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) >= 2 ? 2 : 1;
+  }
+  if (threads == 2 && strcmp(r.log, "-") != 0) {
+    args[argn++] = "--threads";
+    args[argn++] = "2";
+  }
+  args[argn++] = "--";
   args[argn++] = (char *)r.log;
   args[argn] = NULL;
 

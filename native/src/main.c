@@ -2,18 +2,54 @@
  * rampart-scan: fail2ban's per-line pipeline over one log, driven by a scan plan.
  *
  *   rampart-scan (--plan FILE | --plan-fd N) [--json] [--now EPOCH_SECONDS]
- *                [--max-line-length N] [--stats-fd N] [--progress] LOG|-
+ *                [--max-line-length N] [--stats-fd N] [--progress] [--threads 1|2]
+ *                [--split-min-bytes N] [--split-window-bytes N] [--split-hold-bytes N]
+ *                [--split-at N] LOG|-
  *
  * The log is read the way Rampart's matcher worker reads it (src/adapters/matcher/
  * matcher-worker.ts scanFile): lines cut at "\n", trailing "\r"s stripped, empty and "#" lines
  * skipped (still numbered), invalid UTF-8 repaired as TextDecoder does, lines cut to
  * --max-line-length UTF-16 units, and a last line without "\n" left unread (fail2ban does so).
  * Exit status: 0 done, 2 bad arguments or plan, 1 I/O error.
+ *
+ * Two threads (--threads 2, a regular file of --split-min-bytes or more; never standard input)
+ * give exactly the answers of one: the same stdout bytes and the same stats. The port of
+ * src/adapters/matcher/split-scan.ts. Thread 1 (this one) scans the first part of the file and
+ * streams its output; thread 2 scans the rest, its output held (in memory up to
+ * --split-hold-bytes, then in an unlinked temporary file) until it is known to be right. What
+ * fail2ban's pipeline carries from line to line is of two kinds, each checked, not assumed:
+ *
+ * - The date stage (the date detector's template order, hits, last position and mktime guess,
+ *   and the last date) never depends on what the regexes found. Thread 1, done with its part,
+ *   copies its date stage and replays only that over the second part; thread 2 records the date
+ *   outcome of every line it runs (scan_date_outcome: what the regexes get from the date stage).
+ *   Both are hashed with SHA-256 as they go; the digests must be equal.
+ * - The rest (the mlfid cache) is compared whole: thread 2 first runs the --split-window-bytes
+ *   before its part for their state only (no output, no counts), and its snapshot at the
+ *   boundary (scan_filter_state) must equal thread 1's at the end of its part.
+ *
+ * Given equal date outcomes and equal state at the boundary, every line of the second part does
+ * what it does in one thread, so thread 2's output and counts stand ("split":"verified" in the
+ * stats). If not, thread 1 (whose filter is still at the true boundary: the replay ran on a
+ * copy) scans the second part itself ("split":"rerun"). Thread 2 numbers its lines by counting
+ * the newlines before its window, and the count at the boundary must equal thread 1's. A line
+ * abandoned at the match limit loses no state here (unlike the JS engine's worker restart): the
+ * native pipeline is deterministic, so it needs no special case.
+ *
+ *   --threads 1|2            1 (default): never split
+ *   --split-min-bytes N      split files of N bytes or more (default 2 MiB)
+ *   --split-window-bytes N   thread 2's state-only window before its part (default 256 KiB)
+ *   --split-hold-bytes N     thread 2's output kept in memory up to N bytes (default 8 MiB)
+ *   --split-at N             tests: the second part starts at the first line start at or after
+ *                            byte N (default 44% of the file: thread 1 also replays dates)
+ * The stats then say "split":"verified" or "split":"rerun"; without a split there is no "split".
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -22,11 +58,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "filter.h"
 #include "plan.h"
+#include "sha256.h"
 #include "text.h"
 
 #define PROG "rampart-scan"
@@ -35,17 +73,66 @@
 #define MAX_ABANDONED 1000
 #define MAX_PLAN_BYTES (256u << 20)
 #define MAX_LINE_LENGTH_LIMIT (1L << 26)
+/* Split defaults (see main's comment and docs): below SPLIT_MIN_BYTES a second thread gains
+   less than it costs; the window covers the sessions an mlfid filter keeps open; thread 1 also
+   replays the second part's dates, so it takes a little less than half. */
+#define SPLIT_MIN_BYTES (2ull << 20)
+#define SPLIT_WINDOW_BYTES (256ull << 10)
+#define SPLIT_HOLD_BYTES (8ull << 20)
+#define SPLIT_FIRST_SHARE 0.44
 
 static const char usage_text[] =
     "usage: " PROG " (--plan FILE | --plan-fd N) [--json] [--now EPOCH_SECONDS] [--max-line-length N]\n"
-    "       [--stats-fd N] [--progress] LOG|-\n";
+    "       [--stats-fd N] [--progress] [--threads 1|2] [--split-min-bytes N] [--split-window-bytes N]\n"
+    "       [--split-hold-bytes N] [--split-at N] LOG|-\n";
+
+/* Output held until it is verified: in memory up to `limit`, then in an unlinked file. */
+typedef struct {
+  char *mem;
+  size_t len, cap, limit;
+  int fd; /* the spill file, or -1 */
+} held;
 
 typedef struct {
   int fd;
   const char *what; /* for messages */
   char *buf;
   size_t len, cap;
+  held *hold; /* when set, flushed output goes there instead of fd */
 } writer;
+
+/* What a scan of a range does with its lines. */
+typedef enum {
+  RUN_FULL,  /* the whole pipeline: output and counts */
+  RUN_QUIET, /* the whole pipeline for its state only: no output, no counts */
+  RUN_DATES  /* only the date stage (scan_filter_date_line) */
+} run_mode;
+
+/* One thread's scanning: its filter, buffers, output and counts. */
+typedef struct {
+  scan_filter *filter;
+  char *read_buf;
+  unsigned char *decode_buf;
+  int owns_buffers;
+  writer out;
+  run_mode mode;
+  /* Date outcomes, when recording: a compact encoding (see record_date) hashed as it goes. */
+  int record;
+  sha256_ctx dates;
+  unsigned char rec[4096];
+  size_t rec_len;
+  uint64_t rec_prev_time;
+  int reports_progress;
+  double last_time;
+  char last_time_text[JS_NUMBER_MAX];
+  size_t last_time_len;
+  int has_last_time;
+  /* counts (matcher-worker.ts tally) */
+  uint64_t lines, matched, ignored, missed, pref_matched, failures, line_number;
+  uint64_t abandoned[MAX_ABANDONED];
+  int abandoned_count;
+  uint64_t bytes_read;
+} worker;
 
 typedef struct {
   /* arguments */
@@ -56,45 +143,70 @@ typedef struct {
   long max_line_length;
   int stats_fd;
   int progress;
+  int threads;
+  uint64_t split_min_bytes, split_window_bytes, split_hold_bytes;
+  int has_split_at;
+  uint64_t split_at; /* test knob: where the second part starts (the next line start) */
   const char *log_path;
   /* state */
   scan_plan plan;
   int plan_loaded;
-  scan_filter *filter;
   int log_fd;
-  char *read_buf;
-  unsigned char *decode_buf;
-  writer out;
-  double last_time;
-  char last_time_text[JS_NUMBER_MAX];
-  size_t last_time_len;
-  int has_last_time;
-  /* counts (matcher-worker.ts tally) */
-  uint64_t lines, matched, ignored, missed, pref_matched, failures, line_number;
-  uint64_t abandoned[MAX_ABANDONED];
-  int abandoned_count;
-  uint64_t bytes_read;
+  worker main; /* thread 1, and the only one without a split */
   double last_progress;
+  uint64_t reported_bytes, reported_lines;
+  /* a split scan */
+  worker *second, *replay;
+  held hold;
+  const char *split_outcome; /* "verified" or "rerun" when split */
 } app;
 
 static app A;
+/* Set while two threads run: an error then ends the process at once (_exit), without freeing
+   what the other thread uses. */
+static atomic_int threads_running;
+/* Progress across threads: bytes and lines of the lines that count (not windows or replays). */
+static atomic_uint_fast64_t progress_bytes, progress_lines;
+
+static void worker_free(worker *w) {
+  if (w->filter) scan_filter_free(w->filter);
+  w->filter = NULL;
+  if (w->owns_buffers) {
+    free(w->read_buf);
+    free(w->decode_buf);
+  }
+  w->read_buf = NULL;
+  w->decode_buf = NULL;
+  free(w->out.buf);
+  w->out.buf = NULL;
+}
+
+static void held_free(held *h) {
+  free(h->mem);
+  h->mem = NULL;
+  h->len = h->cap = 0;
+  if (h->fd >= 0) close(h->fd);
+  h->fd = -1;
+}
 
 static void cleanup(void) {
-  if (A.filter) scan_filter_free(A.filter);
-  A.filter = NULL;
+  worker_free(&A.main);
+  if (A.second) worker_free(A.second);
+  free(A.second);
+  A.second = NULL;
+  if (A.replay) worker_free(A.replay);
+  free(A.replay);
+  A.replay = NULL;
+  held_free(&A.hold);
   if (A.plan_loaded) scan_plan_free(&A.plan);
   A.plan_loaded = 0;
-  free(A.read_buf);
-  A.read_buf = NULL;
-  free(A.decode_buf);
-  A.decode_buf = NULL;
-  free(A.out.buf);
-  A.out.buf = NULL;
   if (A.log_fd > 0) close(A.log_fd);
   A.log_fd = -1;
+  scan_regex_thread_done();
 }
 
 static _Noreturn void finish(int status) {
+  if (atomic_load(&threads_running)) _exit(status);
   cleanup();
   exit(status);
 }
@@ -133,8 +245,70 @@ static void write_all(int fd, const char *what, const char *p, size_t n) {
   }
 }
 
+/* An unlinked temporary file in $TMPDIR (or /tmp), readable only through our descriptor. */
+static int open_spill_file(void) {
+  const char *dir = getenv("TMPDIR");
+  if (!dir || !*dir) dir = "/tmp";
+  int fd;
+#ifdef O_TMPFILE
+  fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+#endif
+  char path[4096];
+  int k = snprintf(path, sizeof path, "%s/rampart-scan-XXXXXX", dir);
+  if (k < 0 || (size_t)k >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  fd = mkstemp(path);
+  if (fd < 0) return -1;
+  unlink(path);
+  return fd;
+}
+
+static void held_append(held *h, const char *p, size_t n) {
+  if (h->fd < 0 && h->len + n <= h->limit) {
+    if (h->len + n > h->cap) {
+      size_t want = h->cap ? h->cap : (64u << 10);
+      while (want < h->len + n) want *= 2;
+      if (want > h->limit) want = h->limit;
+      char *m = realloc(h->mem, want);
+      if (!m) io_error("held output", ENOMEM);
+      h->mem = m;
+      h->cap = want;
+    }
+    memcpy(h->mem + h->len, p, n);
+    h->len += n;
+    return;
+  }
+  if (h->fd < 0) {
+    h->fd = open_spill_file();
+    if (h->fd < 0) io_error("a temporary file for held output", errno);
+  }
+  write_all(h->fd, "the temporary file of held output", p, n);
+}
+
+/* Writes the held output to `fd` in order (memory, then the spill file), using buf[0..cap). */
+static void held_drain(held *h, int fd, const char *what, char *buf, size_t cap) {
+  if (h->len) write_all(fd, what, h->mem, h->len);
+  if (h->fd < 0) return;
+  for (off_t pos = 0;;) {
+    ssize_t n = pread(h->fd, buf, cap, pos);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_error("the temporary file of held output", errno);
+    }
+    if (n == 0) break;
+    write_all(fd, what, buf, (size_t)n);
+    pos += n;
+  }
+}
+
 static void out_flush(writer *w) {
-  if (w->len) write_all(w->fd, w->what, w->buf, w->len);
+  if (w->len) {
+    if (w->hold) held_append(w->hold, w->buf, w->len);
+    else write_all(w->fd, w->what, w->buf, w->len);
+  }
   w->len = 0;
 }
 
@@ -142,7 +316,8 @@ static void out_put(writer *w, const char *p, size_t n) {
   if (n > w->cap - w->len) {
     out_flush(w);
     if (n > w->cap) {
-      write_all(w->fd, w->what, p, n);
+      if (w->hold) held_append(w->hold, p, n);
+      else write_all(w->fd, w->what, p, n);
       return;
     }
   }
@@ -175,9 +350,10 @@ static void out_uint(writer *w, uint64_t v) {
 /* failureJsonLine (log-failure.ts): {"ip":..,"time":..,"line":..,"user":..} and "\n". */
 static void on_failure(void *ctx, const char *id, size_t id_len, double time, uint64_t line, const char *user,
                        size_t user_len, int has_user) {
-  app *a = ctx;
+  worker *a = ctx;
+  if (a->mode != RUN_FULL) return;
   a->failures++;
-  if (!a->json) return;
+  if (!A.json) return;
   writer *w = &a->out;
   out_put(w, "{\"ip\":", 6);
   out_json_string(w, id, id_len);
@@ -213,9 +389,27 @@ static int parse_fd_arg(const char *s, int *out) {
   return 0;
 }
 
+/* A whole number from min to max (decimal), or exits with a usage error naming the option. */
+static uint64_t parse_count(const char *option, const char *value, uint64_t min, uint64_t max) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(value, &end, 10);
+  if (end == value || *end != '\0' || errno == ERANGE || value[0] == '-' || v < min || v > max) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: want a whole number from %llu to %llu, not '%%s'", option,
+             (unsigned long long)min, (unsigned long long)max);
+    usage_error(message, value);
+  }
+  return v;
+}
+
 static void parse_args(int argc, char **argv) {
   A.plan_fd = -1;
   A.stats_fd = -1;
+  A.threads = 1;
+  A.split_min_bytes = SPLIT_MIN_BYTES;
+  A.split_window_bytes = SPLIT_WINDOW_BYTES;
+  A.split_hold_bytes = SPLIT_HOLD_BYTES;
   A.max_line_length = 65536; /* GuardedMatcher's default, as `rampart filter test` uses */
   int has_now = 0, positional_only = 0;
   for (int i = 1; i < argc; i++) {
@@ -258,6 +452,22 @@ static void parse_args(int argc, char **argv) {
         if (end == value || *end != '\0' || errno == ERANGE || v < 1 || v > MAX_LINE_LENGTH_LIMIT)
           usage_error("--max-line-length: want a whole number from 1 to 67108864, not '%s'", value);
         A.max_line_length = v;
+      } else if (strcmp(arg, "--threads") == 0) {
+        NEEDS_VALUE();
+        A.threads = (int)parse_count(arg, value, 1, 2);
+      } else if (strcmp(arg, "--split-min-bytes") == 0) {
+        NEEDS_VALUE();
+        A.split_min_bytes = parse_count(arg, value, 0, UINT64_C(1) << 62);
+      } else if (strcmp(arg, "--split-window-bytes") == 0) {
+        NEEDS_VALUE();
+        A.split_window_bytes = parse_count(arg, value, 1, UINT64_C(1) << 62);
+      } else if (strcmp(arg, "--split-at") == 0) {
+        NEEDS_VALUE();
+        A.split_at = parse_count(arg, value, 0, UINT64_C(1) << 62);
+        A.has_split_at = 1;
+      } else if (strcmp(arg, "--split-hold-bytes") == 0) {
+        NEEDS_VALUE();
+        A.split_hold_bytes = parse_count(arg, value, 0, UINT64_C(1) << 40);
       } else
         usage_error("unknown option '%s'", arg);
 #undef NEEDS_VALUE
@@ -280,6 +490,21 @@ static void parse_args(int argc, char **argv) {
 }
 
 /* ---- plan ---- */
+
+static _Noreturn void out_of_memory(void) {
+  fprintf(stderr, PROG ": out of memory\n");
+  finish(1);
+}
+
+static scan_filter *new_filter(worker *w) {
+  char err[512];
+  scan_filter *f = scan_filter_new(&A.plan, on_failure, w, err, sizeof err);
+  if (!f) {
+    fprintf(stderr, PROG ": plan: %s\n", err);
+    finish(2);
+  }
+  return f;
+}
 
 static void load_plan(void) {
   int fd = A.plan_fd;
@@ -325,11 +550,7 @@ static void load_plan(void) {
   }
   free(text);
   A.plan_loaded = 1;
-  A.filter = scan_filter_new(&A.plan, on_failure, &A, err, sizeof err);
-  if (!A.filter) {
-    fprintf(stderr, PROG ": plan: %s\n", err);
-    finish(2);
-  }
+  A.main.filter = new_filter(&A.main);
 }
 
 /* ---- reading ---- */
@@ -345,9 +566,15 @@ static void report_progress(int force) {
   double t = monotonic_seconds();
   if (!force && t - A.last_progress < 0.2) return;
   A.last_progress = t;
+  uint64_t bytes = atomic_load_explicit(&progress_bytes, memory_order_relaxed);
+  uint64_t lines = atomic_load_explicit(&progress_lines, memory_order_relaxed);
+  if (bytes < A.reported_bytes) bytes = A.reported_bytes;
+  if (lines < A.reported_lines) lines = A.reported_lines;
+  A.reported_bytes = bytes;
+  A.reported_lines = lines;
   char line[128];
   int k = snprintf(line, sizeof line, "{\"progress\":{\"bytes\":%llu,\"lines\":%llu}}\n",
-                   (unsigned long long)A.bytes_read, (unsigned long long)A.line_number);
+                   (unsigned long long)bytes, (unsigned long long)lines);
   write_all(A.stats_fd, "--stats-fd", line, (size_t)k);
 }
 
@@ -355,25 +582,93 @@ static void report_progress(int force) {
    bytes, and a sequence cut at the end is at most 3 bytes more (see process_line). */
 static size_t keep_bytes(void) { return 4 * (size_t)A.max_line_length + 16; }
 
+static void worker_buffers(worker *w) {
+  size_t keep = keep_bytes();
+  w->read_buf = malloc(keep + READ_CHUNK);
+  w->decode_buf = malloc(3 * keep);
+  w->owns_buffers = 1;
+  w->out.cap = OUT_CAP;
+  w->out.buf = malloc(OUT_CAP);
+  if (!w->read_buf || !w->decode_buf || !w->out.buf) out_of_memory();
+}
+
+/* ---- date outcomes ---- */
+
+static void record_flush(worker *w) {
+  sha256_update(&w->dates, w->rec, w->rec_len);
+  w->rec_len = 0;
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (unsigned char)v;
+  return n;
+}
+
+/*
+ * Appends a line's date outcome to the record: a head byte (kind, cut, whether the time's bits
+ * repeat the previous record's), then start and end (varints) when cut, then the time's 8 bytes
+ * unless repeated. The encoding is prefix-free, so equal digests mean equal outcome sequences.
+ */
+static void record_date(worker *w, const scan_date_outcome *o) {
+  if (w->rec_len > sizeof w->rec - 32) record_flush(w);
+  unsigned char *p = w->rec + w->rec_len;
+  uint64_t bits;
+  memcpy(&bits, &o->time, sizeof bits);
+  int line = o->kind == SCAN_DATE_LINE;
+  int same = line && bits == w->rec_prev_time;
+  size_t n = 0;
+  p[n++] = (unsigned char)(o->kind | (line && o->cut ? 4 : 0) | (same ? 8 : 0));
+  if (line && o->cut) {
+    n += put_varint(p + n, o->start);
+    n += put_varint(p + n, o->end);
+  }
+  if (line && !same) {
+    memcpy(p + n, &bits, sizeof bits);
+    n += sizeof bits;
+    w->rec_prev_time = bits;
+  }
+  w->rec_len += n;
+}
+
+static void record_start(worker *w) {
+  w->record = 1;
+  sha256_init(&w->dates);
+  w->rec_len = 0;
+  w->rec_prev_time = 0;
+}
+
+static void record_digest(worker *w, unsigned char out[32]) {
+  record_flush(w);
+  sha256_final(&w->dates, out);
+  w->record = 0;
+}
+
+/* ---- reading ---- */
+
 /*
  * One line (its "\n" removed). When `overlong`, p[0..n) is only the line's first keep_bytes()
  * bytes and `more_text` says whether the rest held anything but "\r".
  */
-static void process_line(const char *p, size_t n, int overlong, int more_text) {
-  A.line_number++;
+static void process_line(worker *w, const char *p, size_t n, int overlong, int more_text) {
+  w->line_number++;
   if (!overlong || !more_text)
     while (n > 0 && p[n - 1] == '\r') n--;
   /* fail2ban-regex skips empty and comment lines. */
   if (n == 0 || p[0] == '#') return;
-  A.lines++;
+  if (w->mode == RUN_FULL) w->lines++;
   /* Only the first keep_bytes() bytes can reach the regexes: decoding more changes nothing
      (a sequence cut at that point yields U+FFFD beyond the cut made below). */
   size_t keep = keep_bytes();
   if (n > keep) n = keep;
   const unsigned char *s = (const unsigned char *)p;
   if (!utf8_is_valid(s, n)) {
-    n = utf8_repair(s, n, A.decode_buf);
-    s = A.decode_buf;
+    n = utf8_repair(s, n, w->decode_buf);
+    s = w->decode_buf;
   }
   /* JS text.slice(0, maxLineLength) counts UTF-16 units. When the cut falls inside a surrogate
      pair JS keeps a lone high surrogate, which UTF-8 cannot carry. It stands in as U+FFFD: the
@@ -382,25 +677,30 @@ static void process_line(const char *p, size_t n, int overlong, int more_text) {
   int split_pair;
   n = utf8_prefix_for_utf16(s, n, (size_t)A.max_line_length, &split_pair);
   if (split_pair) {
-    if (s != A.decode_buf) memcpy(A.decode_buf, s, n);
-    s = A.decode_buf;
-    memcpy(A.decode_buf + n, "\xEF\xBF\xBD", 3);
+    if (s != w->decode_buf) memcpy(w->decode_buf, s, n);
+    s = w->decode_buf;
+    memcpy(w->decode_buf + n, "\xEF\xBF\xBD", 3);
     n += 3;
   }
-  scan_line_result r;
-  if (scan_filter_line(A.filter, (const char *)s, n, A.line_number, A.now, &r) != 0) {
-    fprintf(stderr, PROG ": out of memory\n");
-    finish(1);
-  }
-  if (r.abandoned) {
-    /* Like the JS engine's watchdog: the line is skipped, counted in `lines` only. */
-    if (A.abandoned_count < MAX_ABANDONED) A.abandoned[A.abandoned_count++] = A.line_number;
+  if (w->mode == RUN_DATES) {
+    scan_date_outcome o;
+    scan_filter_date_line(w->filter, (const char *)s, n, A.now, &o);
+    if (w->record) record_date(w, &o);
     return;
   }
-  if (r.pref_matched) A.pref_matched++;
-  if (r.failures > 0) A.matched++;
-  else if (r.ignored) A.ignored++;
-  else A.missed++;
+  scan_line_result r;
+  if (scan_filter_line(w->filter, (const char *)s, n, w->line_number, A.now, &r) != 0) out_of_memory();
+  if (w->record) record_date(w, &r.date);
+  if (w->mode != RUN_FULL) return;
+  if (r.abandoned) {
+    /* Like the JS engine's watchdog: the line is skipped, counted in `lines` only. */
+    if (w->abandoned_count < MAX_ABANDONED) w->abandoned[w->abandoned_count++] = w->line_number;
+    return;
+  }
+  if (r.pref_matched) w->pref_matched++;
+  if (r.failures > 0) w->matched++;
+  else if (r.ignored) w->ignored++;
+  else w->missed++;
 }
 
 static int has_text_besides_cr(const char *p, size_t n) {
@@ -409,29 +709,36 @@ static int has_text_besides_cr(const char *p, size_t n) {
   return 0;
 }
 
-/* Returns the line number of a log file's unterminated last line, or 0. */
-static uint64_t scan_log(void) {
+static const char *log_name(void) { return strcmp(A.log_path, "-") == 0 ? "standard input" : A.log_path; }
+
+/*
+ * Scans the log from byte `offset` (a line start) to `limit` (a line start, or UINT64_MAX for
+ * the end), with read(2) when !positioned (standard input, or a file read whole), else pread.
+ * Returns the line number of an unterminated last line, or 0. Lines are numbered on from
+ * w->line_number.
+ */
+static uint64_t scan_range(worker *w, int positioned, uint64_t offset, uint64_t limit) {
   size_t keep = keep_bytes();
   size_t cap = keep + READ_CHUNK;
-  A.read_buf = malloc(cap);
-  A.decode_buf = malloc(3 * keep);
-  if (!A.read_buf || !A.decode_buf) {
-    fprintf(stderr, PROG ": out of memory\n");
-    finish(1);
-  }
-  char *rb = A.read_buf;
-  const char *what = strcmp(A.log_path, "-") == 0 ? "standard input" : A.log_path;
+  char *rb = w->read_buf;
+  const char *what = log_name();
   size_t start = 0, end = 0;
+  uint64_t pos = offset;
   /* A line longer than the buffer: rb[0..keep) holds its start, the rest is only looked at. */
   int overlong = 0, overlong_more = 0;
   for (;;) {
-    ssize_t got = read(A.log_fd, rb + end, cap - end);
+    size_t want = cap - end;
+    if (limit != UINT64_MAX && limit - pos < want) want = (size_t)(limit - pos);
+    if (want == 0) break;
+    ssize_t got = positioned ? pread(A.log_fd, rb + end, want, (off_t)pos) : read(A.log_fd, rb + end, want);
     if (got < 0) {
       if (errno == EINTR) continue;
       io_error(what, errno);
     }
     if (got == 0) break;
-    A.bytes_read += (uint64_t)got;
+    pos += (uint64_t)got;
+    w->bytes_read += (uint64_t)got;
+    uint64_t lines_before = w->line_number;
     size_t fresh = end;
     end += (size_t)got;
     if (overlong) {
@@ -442,14 +749,14 @@ static uint64_t scan_log(void) {
         continue;
       }
       overlong_more |= has_text_besides_cr(rb + fresh, (size_t)(nl - (rb + fresh)));
-      process_line(rb, keep, 1, overlong_more);
+      process_line(w, rb, keep, 1, overlong_more);
       overlong = overlong_more = 0;
       start = (size_t)(nl - rb) + 1;
     }
     for (;;) {
       char *nl = memchr(rb + start, '\n', end - start);
       if (!nl) break;
-      process_line(rb + start, (size_t)(nl - (rb + start)), 0, 0);
+      process_line(w, rb + start, (size_t)(nl - (rb + start)), 0, 0);
       start = (size_t)(nl - rb) + 1;
     }
     if (start == 0 && end == cap) {
@@ -461,17 +768,197 @@ static uint64_t scan_log(void) {
       end -= start;
       start = 0;
     }
-    report_progress(0);
+    if (w->mode == RUN_FULL && A.progress) {
+      atomic_fetch_add_explicit(&progress_bytes, (uint64_t)got, memory_order_relaxed);
+      atomic_fetch_add_explicit(&progress_lines, w->line_number - lines_before, memory_order_relaxed);
+    }
+    if (w->reports_progress) report_progress(0);
   }
   if (strcmp(A.log_path, "-") == 0) {
     /* A pipe that has ended has ended its last line too: the JS engine reads standard input with
        readLineBatches' "keep", as fail2ban-regex reads sys.stdin. Only a file's unterminated last
        line may still be being written, and is left for later. */
-    if (overlong) process_line(rb, keep, 1, overlong_more);
-    else if (end > start) process_line(rb + start, end - start, 0, 0);
+    if (overlong) process_line(w, rb, keep, 1, overlong_more);
+    else if (end > start) process_line(w, rb + start, end - start, 0, 0);
     return 0;
   }
-  return (overlong || end > start) ? A.line_number + 1 : 0;
+  return (overlong || end > start) ? w->line_number + 1 : 0;
+}
+
+/* ---- two threads ---- */
+
+/* The first line start at or after `from` (the byte after a newline), if any before `limit`. */
+static int next_line_start(uint64_t from, uint64_t limit, uint64_t *out) {
+  char buf[64 << 10];
+  for (uint64_t pos = from > 0 ? from - 1 : 0; pos < limit;) {
+    ssize_t n = pread(A.log_fd, buf, sizeof buf, (off_t)pos);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    char *nl = memchr(buf, '\n', (size_t)n);
+    if (nl) {
+      uint64_t start = pos + (uint64_t)(nl - buf) + 1;
+      if (start >= limit) return 0;
+      *out = start;
+      return 1;
+    }
+    pos += (uint64_t)n;
+  }
+  return 0;
+}
+
+/* The number of newlines in the log's first `end` bytes, read into buf[0..cap). */
+static uint64_t count_newlines(uint64_t end, char *buf, size_t cap) {
+  uint64_t lines = 0;
+  for (uint64_t pos = 0; pos < end;) {
+    size_t want = end - pos < cap ? (size_t)(end - pos) : cap;
+    ssize_t n = pread(A.log_fd, buf, want, (off_t)pos);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_error(log_name(), errno);
+    }
+    if (n == 0) break;
+    const char *p = buf, *e = buf + n;
+    while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+      lines++;
+      p++;
+    }
+    pos += (uint64_t)n;
+  }
+  return lines;
+}
+
+typedef struct {
+  uint64_t window_start, middle;
+  /* thread 2's answers */
+  uint64_t window_incomplete, boundary_line, incomplete;
+  text_buf state;
+  unsigned char digest[32];
+} split_job;
+
+/* Thread 2: the window for its state, then the second part, its output held. */
+static void *second_thread(void *arg) {
+  split_job *job = arg;
+  worker *w = A.second;
+  w->line_number = count_newlines(job->window_start, w->read_buf, keep_bytes() + READ_CHUNK);
+  w->mode = RUN_QUIET;
+  job->window_incomplete = scan_range(w, 1, job->window_start, job->middle);
+  job->boundary_line = w->line_number;
+  if (scan_filter_state(w->filter, &job->state) != 0) out_of_memory();
+  scan_filter_clear_hits(w->filter);
+  w->mode = RUN_FULL;
+  record_start(w);
+  job->incomplete = scan_range(w, 1, job->middle, UINT64_MAX);
+  record_digest(w, job->digest);
+  out_flush(&w->out);
+  scan_regex_thread_done();
+  return NULL;
+}
+
+/* The split of the log, when it is worth one: 1 with the window start and the boundary. */
+static int plan_split(uint64_t *window_start, uint64_t *middle) {
+  if (A.threads < 2 || strcmp(A.log_path, "-") == 0) return 0;
+  struct stat st;
+  if (fstat(A.log_fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  uint64_t size = (uint64_t)st.st_size;
+  if (size < A.split_min_bytes || size == 0) return 0;
+  uint64_t at = A.has_split_at ? A.split_at : (uint64_t)((double)size * SPLIT_FIRST_SHARE);
+  if (!next_line_start(at, size, middle)) return 0;
+  if (*middle <= A.split_window_bytes) return 0;
+  if (!next_line_start(*middle - A.split_window_bytes, *middle, window_start)) return 0;
+  return *window_start > 0 && *window_start < *middle;
+}
+
+static void add_counts(worker *to, const worker *from) {
+  to->lines += from->lines;
+  to->matched += from->matched;
+  to->ignored += from->ignored;
+  to->missed += from->missed;
+  to->pref_matched += from->pref_matched;
+  to->failures += from->failures;
+  for (int i = 0; i < from->abandoned_count && to->abandoned_count < MAX_ABANDONED; i++)
+    to->abandoned[to->abandoned_count++] = from->abandoned[i];
+}
+
+/*
+ * The scan with two threads (see the top of this file). Returns the unterminated last line's
+ * number, or 0; A.main then holds every count, A.second's filter the second part's hits when
+ * verified.
+ */
+static uint64_t scan_split(uint64_t window_start, uint64_t middle) {
+  worker *t1 = &A.main;
+  A.second = calloc(1, sizeof *A.second);
+  A.replay = calloc(1, sizeof *A.replay);
+  if (!A.second || !A.replay) out_of_memory();
+  worker *t2 = A.second, *rp = A.replay;
+  t2->filter = new_filter(t2);
+  worker_buffers(t2);
+  A.hold.fd = -1;
+  A.hold.limit = (size_t)A.split_hold_bytes;
+  t2->out.fd = -1;
+  t2->out.what = "held output";
+  t2->out.hold = &A.hold;
+  rp->filter = new_filter(rp);
+  rp->mode = RUN_DATES;
+  split_job job = {.window_start = window_start, .middle = middle};
+  atomic_store(&threads_running, 1);
+  pthread_t thread;
+  int err = pthread_create(&thread, NULL, second_thread, &job);
+  if (err != 0) io_error("a second thread", err);
+  /* Thread 1: the first part, streamed. */
+  uint64_t first_incomplete = scan_range(t1, 1, 0, middle);
+  uint64_t boundary_line = t1->line_number;
+  text_buf state = {0};
+  if (scan_filter_state(t1->filter, &state) != 0) out_of_memory();
+  /* The second part's date stage, from the true state, on a copy. */
+  if (scan_filter_copy_date_state(rp->filter, t1->filter) != 0) out_of_memory();
+  rp->read_buf = t1->read_buf;
+  rp->decode_buf = t1->decode_buf;
+  rp->line_number = t1->line_number;
+  rp->reports_progress = t1->reports_progress;
+  record_start(rp);
+  uint64_t replay_incomplete = scan_range(rp, 1, middle, UINT64_MAX);
+  unsigned char digest[32];
+  record_digest(rp, digest);
+  err = pthread_join(thread, NULL);
+  if (err != 0) io_error("a second thread", err);
+  atomic_store(&threads_running, 0);
+  int verified = first_incomplete == 0 && job.window_incomplete == 0 && job.boundary_line == boundary_line &&
+                 state.len == job.state.len && memcmp(state.data, job.state.data, state.len) == 0 &&
+                 memcmp(digest, job.digest, sizeof digest) == 0 && replay_incomplete == job.incomplete;
+  text_buf_free(&state);
+  text_buf_free(&job.state);
+  if (verified) {
+    A.split_outcome = "verified";
+    out_flush(&t1->out);
+    held_drain(&A.hold, t1->out.fd, t1->out.what, t1->out.buf, t1->out.cap);
+    held_free(&A.hold);
+    add_counts(t1, t2);
+    t1->line_number = t2->line_number;
+    return job.incomplete;
+  }
+  /* Thread 1's filter is still at the true boundary: it scans the second part itself. */
+  A.split_outcome = "rerun";
+  held_free(&A.hold);
+  worker_free(t2);
+  free(A.second);
+  A.second = NULL;
+  if (first_incomplete != 0) return first_incomplete; /* the file shrank under us */
+  /* Progress starts over from the boundary (report_progress never goes back). */
+  atomic_store(&progress_bytes, middle);
+  atomic_store(&progress_lines, boundary_line);
+  return scan_range(t1, 1, middle, UINT64_MAX);
+}
+
+/* Returns the line number of a log file's unterminated last line, or 0. */
+static uint64_t scan_log(void) {
+  worker_buffers(&A.main);
+  A.main.out.fd = 1;
+  A.main.out.what = "standard output";
+  A.main.mode = RUN_FULL;
+  A.main.reports_progress = 1;
+  uint64_t window_start, middle;
+  if (plan_split(&window_start, &middle)) return scan_split(window_start, middle);
+  return scan_range(&A.main, 0, 0, UINT64_MAX);
 }
 
 /* ---- stats ---- */
@@ -486,10 +973,14 @@ static void write_stats(uint64_t incomplete) {
   if (A.stats_fd < 0) return;
   text_buf b = {0};
   int nf, ni;
-  const uint64_t *fail_hits = scan_filter_fail_hits(A.filter, &nf);
-  const uint64_t *ignore_hits = scan_filter_ignore_hits(A.filter, &ni);
+  const worker *w = &A.main;
+  const uint64_t *fail_hits = scan_filter_fail_hits(w->filter, &nf);
+  const uint64_t *ignore_hits = scan_filter_ignore_hits(w->filter, &ni);
+  /* A verified split: the second part's hits are thread 2's. */
+  const uint64_t *fail_more = A.second ? scan_filter_fail_hits(A.second->filter, &nf) : NULL;
+  const uint64_t *ignore_more = A.second ? scan_filter_ignore_hits(A.second->filter, &ni) : NULL;
   const char *names[] = {"lines", "matched", "ignored", "missed", "prefMatched", "failures"};
-  uint64_t values[] = {A.lines, A.matched, A.ignored, A.missed, A.pref_matched, A.failures};
+  uint64_t values[] = {w->lines, w->matched, w->ignored, w->missed, w->pref_matched, w->failures};
   for (int i = 0; i < 6; i++) {
     text_buf_append(&b, i == 0 ? "{\"" : ",\"", 2);
     text_buf_append(&b, names[i], strlen(names[i]));
@@ -499,21 +990,26 @@ static void write_stats(uint64_t incomplete) {
   text_buf_append(&b, ",\"failHits\":[", 13);
   for (int i = 0; i < nf; i++) {
     if (i) text_buf_append(&b, ",", 1);
-    append_uint(&b, fail_hits[i]);
+    append_uint(&b, fail_hits[i] + (fail_more ? fail_more[i] : 0));
   }
   text_buf_append(&b, "],\"ignoreHits\":[", 16);
   for (int i = 0; i < ni; i++) {
     if (i) text_buf_append(&b, ",", 1);
-    append_uint(&b, ignore_hits[i]);
+    append_uint(&b, ignore_hits[i] + (ignore_more ? ignore_more[i] : 0));
   }
   text_buf_append(&b, "],\"abandoned\":[", 15);
-  for (int i = 0; i < A.abandoned_count; i++) {
+  for (int i = 0; i < w->abandoned_count; i++) {
     if (i) text_buf_append(&b, ",", 1);
-    append_uint(&b, A.abandoned[i]);
+    append_uint(&b, w->abandoned[i]);
   }
   text_buf_append(&b, "],\"incompleteLine\":", 19);
   if (incomplete) append_uint(&b, incomplete);
   else text_buf_append(&b, "null", 4);
+  if (A.split_outcome) {
+    text_buf_append(&b, ",\"split\":\"", 10);
+    text_buf_append(&b, A.split_outcome, strlen(A.split_outcome));
+    text_buf_append(&b, "\"", 1);
+  }
   if (text_buf_append(&b, "}\n", 2) != 0) {
     text_buf_free(&b);
     fprintf(stderr, PROG ": out of memory\n");
@@ -533,14 +1029,6 @@ int main(int argc, char **argv) {
      once. The zone is unchanged: TZ unset means /etc/localtime. */
   if (!getenv("TZ")) setenv("TZ", ":/etc/localtime", 0);
   load_plan();
-  A.out.fd = 1;
-  A.out.what = "standard output";
-  A.out.cap = OUT_CAP;
-  A.out.buf = malloc(OUT_CAP);
-  if (!A.out.buf) {
-    fprintf(stderr, PROG ": out of memory\n");
-    finish(1);
-  }
   if (strcmp(A.log_path, "-") == 0) A.log_fd = 0;
   else {
     A.log_fd = open(A.log_path, O_RDONLY | O_CLOEXEC);
@@ -551,7 +1039,7 @@ int main(int argc, char **argv) {
      program run from here may gain privileges (we run none; this closes the door). */
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   uint64_t incomplete = scan_log();
-  out_flush(&A.out);
+  out_flush(&A.main.out);
   report_progress(1);
   write_stats(incomplete);
   finish(0);

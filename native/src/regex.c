@@ -1,12 +1,17 @@
 #include "regex.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static pcre2_match_context *match_context;
-static pcre2_jit_stack *jit_stack;
-static pcre2_match_data *shared_match_data;
+/* The match context carries the JIT stack, which a running match uses as scratch: one per
+   thread. Compiled code is shared (pcre2_match on one code from many threads is safe). */
+static _Thread_local pcre2_match_context *match_context;
+static _Thread_local pcre2_jit_stack *jit_stack;
+static _Thread_local pcre2_match_data *shared_match_data;
+/* Regexes compile lazily (date templates): a compile is done under this lock. */
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
 /* ~10^7 backtracking steps is tens of milliseconds of JIT code at worst, while no fail2ban
    filter needs more than a few thousand per line. */
 static uint32_t limit_match = 10000000;
@@ -24,6 +29,7 @@ void scan_regex_set_limits(uint32_t match_limit, uint32_t depth_limit) {
 static void ensure_context(void) {
   if (match_context) return;
   match_context = pcre2_match_context_create(NULL);
+  if (!match_context) return; /* pcre2_match then uses default limits: never reached in practice */
   pcre2_set_match_limit(match_context, limit_match);
   pcre2_set_depth_limit(match_context, limit_depth);
   /* Deep recursion in JIT code (long lines, nested groups) needs more than the 32 KiB default. */
@@ -36,9 +42,26 @@ pcre2_match_data *scan_match_data(void) {
   return shared_match_data;
 }
 
+void scan_regex_thread_done(void) {
+  if (shared_match_data) pcre2_match_data_free(shared_match_data);
+  shared_match_data = NULL;
+  if (match_context) pcre2_match_context_free(match_context);
+  match_context = NULL;
+  if (jit_stack) pcre2_jit_stack_free(jit_stack);
+  jit_stack = NULL;
+}
+
+static int compile_locked(scan_regex *r, char *err, size_t errlen);
+
 int scan_regex_compile(scan_regex *r, char *err, size_t errlen) {
+  pthread_mutex_lock(&compile_lock);
+  int rc = compile_locked(r, err, errlen);
+  pthread_mutex_unlock(&compile_lock);
+  return rc;
+}
+
+static int compile_locked(scan_regex *r, char *err, size_t errlen) {
   if (r->code) return 0;
-  ensure_context();
   pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
   pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
   int code;
@@ -66,6 +89,7 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
     if (scan_regex_compile(r, err, sizeof err) != 0) return -2;
   }
   if (start > len) return 0;
+  ensure_context();
   /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped. */
   int rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
   if (rc >= 0) return 1;

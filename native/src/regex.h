@@ -6,6 +6,11 @@
  * PCRE2_ALT_BSUX (+ PCRE2_EXTRA_ALT_BSUX) so `$`, `\u{..}` and `\uHHHH` mean what they mean in JS.
  * Every match runs under a match limit and a depth limit: a line built to make backtracking
  * explode costs bounded work and is reported, never hangs the scanner.
+ *
+ * Threads: compiled regexes are shared; the match context and its JIT stack are per thread
+ * (made on a thread's first search, freed by scan_regex_thread_done). A compile takes a lock,
+ * so two threads may compile lazily; a thread that reads `code` without compiling must have
+ * called scan_regex_compile on that regex itself first (or run after its compile).
  */
 #ifndef RAMPART_REGEX_H
 #define RAMPART_REGEX_H
@@ -31,7 +36,8 @@ typedef struct {
   pcre2_code *code;       /* NULL until compiled */
 } scan_regex;
 
-/* Match limits shared by every search (see regex.c for the numbers and why). */
+/* Match limits shared by every search (see regex.c for the numbers and why); set them before
+   any thread searches. */
 void scan_regex_set_limits(uint32_t match_limit, uint32_t depth_limit);
 
 /* Compiles (with JIT when available). 0 on success; -1 with a message in err. */
@@ -53,8 +59,11 @@ static inline int scan_regex_may_start(const scan_regex *r, unsigned char first)
 /* Number of the named group `name` (first with that name), or -1. Compiles on first use. */
 int scan_regex_group_number(scan_regex *r, const char *name);
 
-/* One match-data block big enough for any regex of the process (allocated once). */
+/* One match-data block big enough for any regex of the process (allocated once per thread). */
 pcre2_match_data *scan_match_data(void);
+
+/* Frees the calling thread's match context, JIT stack and match data (a thread ending). */
+void scan_regex_thread_done(void);
 
 void scan_regex_free(scan_regex *r);
 

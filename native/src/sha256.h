@@ -1,7 +1,8 @@
 /*
- * SHA-256 (FIPS 180-4), for the front door's plan-cache checks: the cache entries written by
- * src/adapters/native/plan-cache.ts name files and folders by the SHA-256 of their bytes, and a
- * crafted file must not be able to pass for another (so no faster, weaker hash).
+ * SHA-256 (FIPS 180-4), where a crafted input must not pass for another (so no faster, weaker
+ * hash): the front door checks plan-cache entries with it (src/adapters/native/plan-cache.ts
+ * names files and folders by the SHA-256 of their bytes), and the split scan (main.c) compares
+ * the two threads' date outcomes with it.
  */
 #ifndef RAMPART_SHA256_H
 #define RAMPART_SHA256_H

@@ -36,6 +36,12 @@ export interface NativeScanCounts {
   readonly abandoned: readonly number[];
   /** A last line without a newline, not read (files only, as fail2ban does). */
   readonly incompleteLine: number | null;
+  /**
+   * When the file was split between two threads (`threads: 2`): "verified" when the second
+   * thread's answers stood, "rerun" when the first thread ran the second part again. Either way
+   * the answers are those of one thread.
+   */
+  readonly split?: "verified" | "rerun";
 }
 
 export interface NativeScanOptions {
@@ -52,6 +58,14 @@ export interface NativeScanOptions {
   /** The child's environment (its TZ decides local times, as the JS engine's does). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly onProgress?: ((bytes: number, lines: number) => void) | undefined;
+  /**
+   * 2: a regular log file of `splitMinBytes` or more is split between two threads, with the
+   * answers of one (the scanner's `--threads`). Default 1; standard input is never split.
+   */
+  readonly threads?: 1 | 2 | undefined;
+  /** Test knobs: the scanner's --split-min-bytes and --split-window-bytes. */
+  readonly splitMinBytes?: number | undefined;
+  readonly splitWindowBytes?: number | undefined;
 }
 
 export class NativeScanError extends Error {
@@ -77,6 +91,12 @@ export function runNativeScan(options: NativeScanOptions): Promise<NativeScanCou
     String(options.maxLineLength),
     ...(options.json ? ["--json"] : []),
     ...(options.onProgress ? ["--progress"] : []),
+    ...(options.threads === 2 && options.log !== "-" ? ["--threads", "2"] : []),
+    ...(options.splitMinBytes !== undefined ? ["--split-min-bytes", String(options.splitMinBytes)] : []),
+    ...(options.splitWindowBytes !== undefined
+      ? ["--split-window-bytes", String(options.splitWindowBytes)]
+      : []),
+    "--",
     options.log,
   ];
   const child = spawn(options.scanner, args, {

@@ -49,8 +49,9 @@ Options:
                      filter exactly (single-line filters), else the JavaScript engine; native; js
   --line-budget MS   JavaScript engine: longest time one line may take in the regexes (default 20); a line over it twice
                      (in a fresh worker) is skipped and reported
-  --threads N        worker threads for a log file of 4 MiB or more: 1 or 2 (default 2 when the
-                     machine has two CPUs); the answers are the same either way
+  --threads N        threads for a log file (not standard input): 1 or 2 (default 2 when the machine
+                     has two CPUs); the native scanner splits a file of 2 MiB or more, the JavaScript
+                     engine one of 4 MiB or more; the answers are the same either way
 Exit status: 0 done, 2 usage error or invalid filter (all problems are printed with file:line:col).
 `;
 
@@ -134,6 +135,7 @@ async function filterTest(argv: readonly string[], io: CliIo): Promise<number> {
       filterDir: args.values["filter-dir"],
       compile: compileOnce,
       json,
+      threads,
       required: engine === "native",
     });
     if (status !== undefined) return status;
@@ -244,6 +246,7 @@ async function nativeFilterTest(
     filterDir: string | undefined;
     compile: (files?: FilterFiles) => Promise<Result<CompiledFilter>>;
     json: boolean;
+    threads: 1 | 2;
     required: boolean;
   },
 ): Promise<number | undefined> {
@@ -298,6 +301,7 @@ async function nativeFilterTest(
       stdin: io.stdin,
       stdout: io.stdout,
       env: io.env,
+      threads: request.threads,
       onProgress: io.stderr.isTTY
         ? (bytes, lines) => {
             progress.bytes(bytes - reported);
@@ -325,7 +329,17 @@ async function nativeFilterTest(
     io.stderr.write(`rampart filter test: line ${line} exceeded the regex match limit and was skipped\n`);
   }
   if (!json) {
-    const totals: Totals = { ...counts, failHits: [...counts.failHits], ignoreHits: [...counts.ignoreHits] };
+    const totals: Totals = {
+      lines: counts.lines,
+      matched: counts.matched,
+      ignored: counts.ignored,
+      missed: counts.missed,
+      prefMatched: counts.prefMatched,
+      failures: counts.failures,
+      failHits: [...counts.failHits],
+      ignoreHits: [...counts.ignoreHits],
+      ...(counts.split !== undefined ? { split: counts.split } : {}),
+    };
     io.stdout.write(
       renderSummary(
         log,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateAuthLog } from "../../../bench/generate-auth-log.js";
@@ -20,23 +20,37 @@ const env = { ...process.env, RAMPART_CACHE_DIR: cacheDir, TZ: "Europe/Paris" };
 const noNode = { ...env, PATH: "/nonexistent" };
 
 before(async () => {
-  await generateAuthLog(authLog, 3000, 5);
+  // About 3 MiB: above the scanner's 2 MiB split threshold, so two threads run on two CPUs.
+  await generateAuthLog(authLog, 30_000, 5);
 });
 
 function viaNode(args: readonly string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [RAMPART, ...args], { env, input, encoding: "utf8" });
+  return spawnSync(process.execPath, [RAMPART, ...args], {
+    env,
+    input,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
 }
 
 function viaFrontDoor(args: readonly string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  return spawnSync(RAMPART, args, { env: { ...noNode, ...extraEnv }, input, encoding: "utf8" });
+  return spawnSync(RAMPART, args, {
+    env: { ...noNode, ...extraEnv },
+    input,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
 }
 
 /** The summary's timing line differs from run to run; the rest may not. */
-const steady = (stdout: string) => stdout.replace(/\[processed in .*\]/, "[processed in …]");
+const steady = (stdout: string) =>
+  stdout.replace(/\[processed in [\d.]+ sec, [\d,]+ lines\/s/, "[processed in … sec, … lines/s");
 
 function assertSameAnswers(args: readonly string[], input?: string): SpawnSyncReturns<string> {
   const node = viaNode(args, input);
   const front = viaFrontDoor(args, input);
+  assert.equal(node.error, undefined);
+  assert.equal(front.error, undefined);
   assert.doesNotMatch(front.stderr, /cannot start node/, `the front door answered ${args.join(" ")}`);
   assert.equal(front.status, node.status, front.stderr);
   assert.equal(steady(front.stdout), steady(node.stdout));
@@ -51,7 +65,9 @@ describe("the native front door", () => {
     assert.ok(json.stdout.split("\n").length > 1000, "failures found");
     const summary = assertSameAnswers(fail2ban);
     assert.match(summary.stdout, /^Failregex: \d+ total$/m);
-    assert.match(summary.stdout, /Prefregex: 3000 total/);
+    assert.match(summary.stdout, /Prefregex: 30000 total/);
+    // Split between two threads on two CPUs (the note is part of what both print).
+    if (availableParallelism() >= 2) assert.match(summary.stdout, /lines\/s, 2 threads\]/);
     assertSameAnswers(["filter", "test", authLog, "sshd", "--json"]);
     assertSameAnswers(["filter", "test", authLog, "sshd"]);
     assertSameAnswers(["filter", "test", authLog, "sshd[mode=aggressive]", "--json"]);
@@ -87,6 +103,10 @@ describe("the native front door", () => {
       [...base, "--json", "--engine", "native"],
       [...base, "--engine=auto", "--json"],
       ["filter", "test", "--json", "--", authLog, "sshd"],
+      [...base, "--json", "--threads", "1"],
+      [...base, "--threads=2", "--json"],
+      [...base, "--threads", "1"],
+      [...base, "--threads", "2"],
     ])
       assertSameAnswers(args);
     assertSameAnswers(["filter", "test", authLog, "sshd", "--filter-dir=/etc/fail2ban/filter.d", "--json"]);
@@ -98,7 +118,7 @@ describe("the native front door", () => {
       ["filter", "list"],
       ["filter", "test", "--help"],
       ["filter", "test", authLog, "sshd", "--json", "--engine", "js"],
-      ["filter", "test", authLog, "sshd", "--json", "--threads", "1"],
+      ["filter", "test", authLog, "sshd", "--json", "--threads", "3"],
       ["filter", "test", authLog, "sshd", "--json", "--verbose"],
       ["filter", "test", authLog, "sshd", "extra"],
       ["filter", "test", authLog, "sshd", "--filter-dir"],
@@ -112,7 +132,7 @@ describe("the native front door", () => {
       assert.match(front.stderr, /^rampart: cannot start node/, args.join(" "));
       // With node on PATH, the same command gives what Node gives.
       const node = viaNode(args);
-      const handed = spawnSync(RAMPART, args, { env, encoding: "utf8" });
+      const handed = spawnSync(RAMPART, args, { env, encoding: "utf8", maxBuffer: 1 << 28 });
       assert.equal(handed.status, node.status, args.join(" "));
       assert.equal(handed.stdout, node.stdout);
       assert.equal(handed.stderr, node.stderr);
@@ -139,7 +159,7 @@ describe("the native front door", () => {
         `PATH=/nonexistent '${RAMPART}' ${args.map((a) => `'${a}'`).join(" ")} > '${out}'`,
         "/dev/null",
       ],
-      { env, encoding: "utf8" },
+      { env, encoding: "utf8", maxBuffer: 1 << 28 },
     );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout, /cannot start node/);
@@ -156,6 +176,7 @@ describe("the native front door", () => {
     const linked = spawnSync(join(bin, "rampart"), ["filter", "test", authLog, "sshd", "--json"], {
       env: { ...env, PATH: bin },
       encoding: "utf8",
+      maxBuffer: 1 << 28,
     });
     assert.equal(linked.status, 0, linked.stderr);
     assert.equal(linked.stdout, viaNode(["filter", "test", authLog, "sshd", "--json"]).stdout);

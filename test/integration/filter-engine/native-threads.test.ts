@@ -1,0 +1,267 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { generateAuthLog } from "../../../bench/generate-auth-log.js";
+import { compileLineFilter } from "../../../src/adapters/filter/load-line-filter.js";
+import { buildScanPlan } from "../../../src/adapters/native/build-scan-plan.js";
+import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
+
+// rampart-scan --threads 2 splits a regular file between two threads and must give exactly the
+// answers of one thread: the same stdout bytes (JSON lines, or nothing) and the same stats
+// (counts, per-regex hits, abandoned lines, incomplete line). Small --split-min-bytes and
+// --split-window-bytes (and --split-at) make small files split, and crafted logs force both
+// outcomes: "verified" (thread 2's answers stand) and "rerun" (thread 1 runs the second part).
+const ROOT = new URL("../../../../", import.meta.url).pathname;
+const RELEASE = join(ROOT, "native/build/rampart-scan");
+const ASAN = join(ROOT, "native/build/rampart-scan-asan");
+const RAMPART = join(ROOT, "bin/rampart");
+const NOW = 1763720000; // 2025-11-21 10:13:20 UTC
+const dir = mkdtempSync(join(tmpdir(), "rampart-native-threads-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ENV = {
+  ...process.env,
+  TZ: "UTC",
+  ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0:exitcode=86",
+  UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1:exitcode=87",
+};
+
+let planCount = 0;
+/** The scan plan of a filter (a spec over fail2ban's filter.d), in a file; undefined when the scanner cannot run it. */
+function planFile(spec: string): string | undefined {
+  const compiled = compileLineFilter(spec, { filterDir: FAIL2BAN_FILTER_DIR });
+  if (!compiled.ok) return undefined;
+  const plan = buildScanPlan(compiled.value);
+  if (!plan.ok) return undefined;
+  const file = join(dir, `plan-${planCount++}`);
+  writeFileSync(file, plan.text);
+  return file;
+}
+
+interface Scan {
+  readonly stdout: string;
+  readonly stats: Record<string, unknown>;
+}
+
+function scan(binary: string, plan: string, log: string, args: readonly string[]): Scan {
+  const r = spawnSync(binary, ["--plan", plan, "--now", String(NOW), "--stats-fd", "3", ...args, log], {
+    env: ENV,
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    maxBuffer: 1 << 28,
+    timeout: 300_000,
+  });
+  const stderr = r.stderr?.toString() ?? "";
+  assert.equal(r.status, 0, `${binary} ${args.join(" ")} ${log}: ${stderr.slice(0, 3000)}`);
+  assert.doesNotMatch(stderr, /Sanitizer|runtime error/, stderr.slice(0, 3000));
+  const statsText = r.output[3]?.toString() ?? "";
+  return { stdout: r.stdout.toString(), stats: JSON.parse(statsText) as Record<string, unknown> };
+}
+
+/**
+ * One thread against two, with and without --json: the same bytes and stats. Returns the split
+ * outcome ("verified" or "rerun"; undefined when the file was not split).
+ */
+function compare(binary: string, plan: string, log: string, split: readonly string[], json = [true, false]) {
+  const outcomes = new Set<unknown>();
+  for (const asJson of json) {
+    const mode = asJson ? ["--json"] : [];
+    const one = scan(binary, plan, log, [...mode, "--threads", "1"]);
+    const two = scan(binary, plan, log, [...mode, "--threads", "2", "--split-min-bytes", "0", ...split]);
+    assert.equal(one.stats.split, undefined);
+    const { split: outcome, ...stats } = two.stats;
+    assert.equal(two.stdout, one.stdout, `${log} ${split.join(" ")}: stdout`);
+    assert.deepEqual(stats, one.stats, `${log} ${split.join(" ")}: stats`);
+    outcomes.add(outcome);
+  }
+  assert.equal(outcomes.size, 1, "the same split outcome with and without --json");
+  return [...outcomes][0] as "verified" | "rerun" | undefined;
+}
+
+const binaries = [RELEASE, ...(existsSync(ASAN) ? [ASAN] : [])];
+
+describe("rampart-scan --threads 2 gives the answers of one thread", {
+  skip: !existsSync(RELEASE) && "not built",
+}, () => {
+  const sshd = planFile("sshd") ?? assert.fail("no scan plan for sshd");
+
+  it("a generated sshd log, split with the default window, in memory and spilled to a file", async () => {
+    const log = join(dir, "bench.log");
+    await generateAuthLog(log, 40_000);
+    for (const binary of binaries) {
+      assert.equal(compare(binary, sshd, log, []), "verified");
+      assert.equal(compare(binary, sshd, log, ["--split-hold-bytes", "4096"], [true]), "verified");
+    }
+    // A last line without its newline: numbered, not read, the same with two threads.
+    const cut = join(dir, "bench-cut.log");
+    await generateAuthLog(cut, 30_000);
+    const size = statSync(cut).size;
+    writeFileSync(cut, Buffer.from("Jan  1 00:00:00 web01 sshd[1]: Invalid user x from 192.0.2.1 port 1"), {
+      flag: "a",
+    });
+    assert.ok(statSync(cut).size > size);
+    const r = scan(RELEASE, sshd, cut, ["--threads", "2", "--split-min-bytes", "0"]);
+    assert.equal(r.stats.incompleteLine, 30_001);
+    assert.equal(compare(RELEASE, sshd, cut, []), "verified");
+  });
+
+  it("every fail2ban corpus log with its filter (the native ones), at several windows", () => {
+    let cases = 0;
+    const outcomes = { verified: 0, rerun: 0 };
+    for (const c of corpusCases()) {
+      const plan = planFile(filterSpec(c.filter, c.options));
+      if (plan === undefined) continue;
+      const size = statSync(c.log).size;
+      for (const window of [64, Math.max(64, Math.floor(size / 3))]) {
+        const outcome = compare(RELEASE, plan, c.log, ["--split-window-bytes", String(window)]);
+        if (outcome !== undefined) outcomes[outcome]++;
+      }
+      if (binaries.includes(ASAN)) compare(ASAN, plan, c.log, ["--split-window-bytes", "256"], [true]);
+      cases++;
+    }
+    assert.ok(cases >= 80, `only ${cases} corpus cases ran natively`);
+    assert.ok(outcomes.verified > 0 && outcomes.rerun > 0, JSON.stringify(outcomes));
+  });
+
+  // Crafted logs: the second part starts (--split-at) right after line `split` (0-based count of
+  // lines before it), and the window covers the 250 lines before it (the mlfid cache holds 100).
+  const t = (i: number) => new Date((NOW - 3000 + i) * 1000);
+  const syslog = (i: number) => {
+    const d = t(i);
+    const month = d.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+    const hms = d.toISOString().slice(11, 19);
+    return `${month} ${String(d.getUTCDate()).padStart(2, " ")} ${hms}`;
+  };
+  const us = (i: number) => {
+    const d = t(i);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${d.toISOString().slice(11, 19)}`;
+  };
+  const invalid = (i: number, date: string) =>
+    `${date}${date ? " " : ""}host sshd[${5000 + i}]: Invalid user u${i % 50} from 192.0.2.${(i % 250) + 1} port ${1000 + i}`;
+
+  function crafted(name: string, lines: readonly string[], split: number): { log: string; args: string[] } {
+    const log = join(dir, `${name}.log`);
+    const text = (ls: readonly string[]) => ls.map((l) => `${l}\n`).join("");
+    writeFileSync(log, text(lines));
+    const at = Buffer.byteLength(text(lines.slice(0, split)));
+    const window = Buffer.byteLength(text(lines.slice(split - 250, split)));
+    return { log, args: ["--split-at", String(at), "--split-window-bytes", String(window)] };
+  }
+
+  function expect(
+    name: string,
+    lines: readonly string[],
+    split: number,
+    outcome: "verified" | "rerun",
+  ): string {
+    const { log, args } = crafted(name, lines, split);
+    for (const binary of binaries) assert.equal(compare(binary, sshd, log, args), outcome, name);
+    return scan(RELEASE, sshd, log, ["--json"]).stdout;
+  }
+
+  it("plain: verified", () => {
+    const lines = Array.from({ length: 1200 }, (_, i) => invalid(i, syslog(i)));
+    expect("plain", lines, 900, "verified");
+  });
+
+  it("an mlfid session opened before the window and completed after the split: rerun", () => {
+    const filler = (i: number) => `${syslog(i)} host sshd[${5000 + i}]: Server listening on 0.0.0.0 port 22.`;
+    const lines = [
+      `${syslog(0)} host sshd[777]: Connection from 198.51.100.7 port 4444 on 10.0.0.1 port 22`,
+      ...Array.from({ length: 1000 }, (_, i) => filler(i + 1)),
+      `${syslog(1001)} host sshd[777]: Disconnecting: Too many authentication failures for root [preauth]`,
+      ...Array.from({ length: 200 }, (_, i) => filler(i + 1002)),
+    ];
+    const out = expect("mlfid", lines, 1001, "rerun");
+    // The failure takes its address from the session's first line, 1000 lines before.
+    assert.match(out, /^\{"ip":"198\.51\.100\.7","time":\d+,"line":1002,"user":"root"\}\n$/);
+  });
+
+  it("a date format change right after the split: rerun", () => {
+    // syslog dates long before the window, US dates in it, syslog again after the split: the
+    // detector's template order and hits (its history) decide how the first lines are read.
+    const lines = [
+      ...Array.from({ length: 600 }, (_, i) => invalid(i, syslog(i))),
+      ...Array.from({ length: 300 }, (_, i) => invalid(i + 600, us(i + 600))),
+      ...Array.from({ length: 300 }, (_, i) => invalid(i + 900, syslog(i + 900))),
+    ];
+    expect("format-change", lines, 900, "rerun");
+  });
+
+  it("a line without a date right after the split: rerun", () => {
+    // Only the first line has a date (recent: within 60 s of now); every later line borrows it.
+    // Thread 2's window has no dated line, so it would use `now`.
+    const recent = (() => {
+      const d = new Date((NOW - 10) * 1000);
+      return `${d.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${d.getUTCDate()} ${d.toISOString().slice(11, 19)}`;
+    })();
+    const lines = [invalid(0, recent), ...Array.from({ length: 1200 }, (_, i) => invalid(i + 1, ""))];
+    const out = expect("dateless", lines, 900, "rerun");
+    const times = new Set(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { time: number }).time),
+    );
+    assert.deepEqual([...times], [NOW - 10]);
+  });
+
+  it("standard input and --threads 1 are never split; bad --threads values are refused", () => {
+    const log = join(dir, "bench.log");
+    const r = spawnSync(
+      RELEASE,
+      ["--plan", sshd, "--threads", "2", "--split-min-bytes", "0", "--stats-fd", "3", "-"],
+      {
+        env: ENV,
+        input: "Nov 21 10:00:00 host sshd[1]: Invalid user a from 192.0.2.1 port 1\n",
+        stdio: ["pipe", "pipe", "pipe", "pipe"],
+      },
+    );
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal((JSON.parse(r.output[3]?.toString() ?? "") as { split?: string }).split, undefined);
+    assert.equal(
+      scan(RELEASE, sshd, log, ["--threads", "1", "--split-min-bytes", "0"]).stats.split,
+      undefined,
+    );
+    for (const bad of ["0", "3", "two", ""]) {
+      const b = spawnSync(RELEASE, ["--plan", sshd, "--threads", bad, log], { env: ENV });
+      assert.equal(b.status, 2, bad);
+      assert.match(b.stderr.toString(), /--threads/);
+    }
+  });
+
+  it("rampart filter test --engine native --threads 2: the same answers, and the summary says so", async () => {
+    const log = join(dir, "cli.log");
+    await generateAuthLog(log, 40_000);
+    assert.ok(statSync(log).size >= 2 << 20);
+    const run = (args: string[]) => {
+      const r = spawnSync(RAMPART, ["filter", "test", log, "sshd", "--engine", "native", ...args], {
+        env: ENV,
+        maxBuffer: 1 << 28,
+        timeout: 120_000,
+      });
+      assert.equal(r.status, 0, r.stderr.toString());
+      return r.stdout.toString();
+    };
+    assert.equal(run(["--json", "--threads", "2"]), run(["--json", "--threads", "1"]));
+    const one = run(["--threads", "1"]);
+    const two = run(["--threads", "2"]);
+    const summary = (text: string) => text.replace(/\[processed in .*\]/, "");
+    assert.equal(summary(two), summary(one));
+    assert.match(two, /lines\/s, 2 threads\]/);
+    assert.doesNotMatch(one, /lines\/s, 2 threads/);
+    // A rerun shows in the summary: every line after the first borrows its (recent) date, which
+    // thread 2's window cannot know.
+    const now = new Date();
+    const stamp = `${now.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${String(now.getUTCDate()).padStart(2, " ")} ${now.toISOString().slice(11, 19)}`;
+    const lines = [invalid(0, stamp), ...Array.from({ length: 40_000 }, (_, i) => invalid(i + 1, ""))];
+    writeFileSync(log, lines.map((l) => `${l}\n`).join(""));
+    assert.ok(statSync(log).size >= 2 << 20);
+    const rerun = run(["--threads", "2"]);
+    assert.match(rerun, /lines\/s, 2 threads \(second half rerun\)\]/);
+    assert.equal(summary(rerun), summary(run(["--threads", "1"])));
+  });
+});
