@@ -613,7 +613,7 @@ static ovec_t ovec_of(pcre2_match_data *md) {
 }
 
 /* The value of capture g, 0 when it did not participate. */
-static int group_value(const ovec_t *o, const line_t *L, int g, const unsigned char **s, size_t *n) {
+static inline int group_value(const ovec_t *o, const line_t *L, int g, const unsigned char **s, size_t *n) {
   if (g < 0 || (uint32_t)g >= o->pairs) return 0;
   const PCRE2_SIZE *ov = o->ov;
   PCRE2_SIZE a = ov[2 * g], b = ov[2 * g + 1];
