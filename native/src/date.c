@@ -27,6 +27,8 @@
 /* Parsed integers saturate here: far outside a C int (so Python's OverflowError cases stay
    faults) while 7 * limit still fits int64 (julianFromUorW arithmetic). */
 #define INT_SATURATE ((int64_t)1 << 53)
+/* Bytes of the group values a memoized date conversion may be keyed on (longer: not memoized). */
+#define EPOCH_KEY_MAX 128
 
 typedef enum { PY_OK = 0, PY_VALUE_ERROR = 1, PY_FAULT = 2 } py_result;
 
@@ -77,6 +79,14 @@ struct date_detector {
   /* Unicode property tests (Python str.isalnum, \d = Nd) done by PCRE2 on one code point. */
   pcre2_code *alnum_re, *nd_re;
   pcre2_match_data *small_md;
+  /* groups_to_epoch's last successful conversion (see there): template, now, and the values of
+     the groups it reads, encoded by encode_epoch_key. */
+  int epoch_memo_valid;
+  int epoch_memo_tmpl;
+  double epoch_memo_now;
+  double epoch_memo_out;
+  size_t epoch_memo_len;
+  unsigned char epoch_memo_key[EPOCH_KEY_MAX];
 };
 
 /* ---------------------------------------------------------------- UTF-8 / code points */
@@ -148,6 +158,19 @@ static size_t utf8_encode(uint32_t c, unsigned char out[4]) {
   out[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
   out[3] = (unsigned char)(0x80 | (c & 0x3F));
   return 4;
+}
+
+/* Whether s[0..n) is all ASCII, 8 bytes at a time. */
+static int is_ascii(const unsigned char *s, size_t n) {
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    high |= w;
+  }
+  for (; i < n; i++) high |= s[i];
+  return (high & UINT64_C(0x8080808080808080)) == 0;
 }
 
 /* Byte offset of code point index cp, clamped to the line (Python clamps pos/endpos). */
@@ -391,6 +414,19 @@ static py_result civil_to_epoch(date_detector *d, int64_t civil, double *out) {
 
 /* Python int() of a matched group: whitespace, sign, Unicode decimal digits, "_" separators. */
 static py_result py_int(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
+  /* The usual value is plain ASCII digits: the same result as the general loop below gives it
+     (no space, no sign, no "_"), without decoding. */
+  size_t k = 0;
+  int64_t fast = 0;
+  while (k < n && s[k] >= '0' && s[k] <= '9') {
+    if (fast < INT_SATURATE) fast = fast * 10 + (s[k] - '0');
+    if (fast > INT_SATURATE) fast = INT_SATURATE;
+    k++;
+  }
+  if (k == n && n > 0) {
+    *out = fast;
+    return PY_OK;
+  }
   size_t i = 0, next;
   uint32_t c;
   while (i < n) {
@@ -590,10 +626,21 @@ static int64_t julian_from_u_or_w(int64_t year, int64_t week, int64_t dow, int w
   return 1 + week0 + 7 * (week - 1) + dow;
 }
 
+/* A match's ovector, fetched once (the accessors are calls into the library). */
+typedef struct {
+  const PCRE2_SIZE *ov;
+  uint32_t pairs;
+} ovec_t;
+
+static ovec_t ovec_of(pcre2_match_data *md) {
+  ovec_t o = {pcre2_get_ovector_pointer(md), pcre2_get_ovector_count(md)};
+  return o;
+}
+
 /* The value of capture g, 0 when it did not participate. */
-static int group_value(pcre2_match_data *md, const line_t *L, int g, const unsigned char **s, size_t *n) {
-  if (g < 0 || (uint32_t)g >= pcre2_get_ovector_count(md)) return 0;
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+static inline int group_value(const ovec_t *o, const line_t *L, int g, const unsigned char **s, size_t *n) {
+  if (g < 0 || (uint32_t)g >= o->pairs) return 0;
+  const PCRE2_SIZE *ov = o->ov;
   PCRE2_SIZE a = ov[2 * g], b = ov[2 * g + 1];
   if (a == PCRE2_UNSET || b == PCRE2_UNSET || a > L->len || b > L->len) return 0;
   *s = L->s + a;
@@ -610,10 +657,9 @@ static void resolve_keys(date_detector *d, int ti) {
 }
 
 /* fail2ban strptime.py reGroupDictStrptime (strptime.ts groupsToEpoch), msec=False. */
-static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre2_match_data *md, double now,
-                                 double *out) {
+static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t *L, const ovec_t *md, double now,
+                                          double *out) {
   plan_template *t = &d->plan->templates[ti];
-  resolve_keys(d, ti);
   const key_info *ki = &d->keys[ti];
   int64_t year = 0, month = 0, day = 0, weekday = 0, julian = 0, week = 0;
   int has_year = 0, has_month = 0, has_day = 0, has_weekday = 0, has_julian = 0, has_week = 0;
@@ -793,6 +839,64 @@ static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre
   return civil_to_epoch(d, result, out);
 }
 
+/*
+ * The key of a conversion: the value of every group groups_to_epoch_uncached may read, in key
+ * order (2-byte length, or 0xFFFF for a group that did not participate, then the bytes). For one
+ * template this determines the group values, so equal keys mean equal inputs. 0 when the
+ * values are too long to be worth keeping.
+ */
+static size_t encode_epoch_key(const key_info *ki, int key_count, const line_t *L, const ovec_t *o,
+                               unsigned char key[EPOCH_KEY_MAX]) {
+  size_t k = 0;
+  for (int j = 0; j < key_count; j++) {
+    if (ki->codes[j] == K_OTHER) continue;
+    const unsigned char *v;
+    size_t vn;
+    int set = group_value(o, L, ki->groups[j], &v, &vn);
+    if (k + 2 + (set ? vn : 0) > EPOCH_KEY_MAX) return 0;
+    key[k++] = set ? (unsigned char)(vn >> 8) : 0xFF;
+    key[k++] = set ? (unsigned char)vn : 0xFF;
+    if (set) {
+      memcpy(key + k, v, vn);
+      k += vn;
+    }
+  }
+  return k;
+}
+
+/*
+ * groups_to_epoch_uncached, reusing the previous call's answer when it had the same inputs: logs
+ * repeat the same second over many consecutive lines. Its result depends only on the template,
+ * the values of the groups it reads, `now` and the process's fixed settings (zone, plan) --
+ * except for mktime, whose answer for an ambiguous local time may depend on glibc's guess from
+ * its previous call. So only the immediately previous conversion is reused, and only when it
+ * succeeded: it was then also the last one to reach civil_to_epoch, whose own memo would have
+ * answered the same. Any other outcome clears the memo.
+ */
+static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre2_match_data *md, double now,
+                                 double *out) {
+  resolve_keys(d, ti);
+  const key_info *ki = &d->keys[ti];
+  const ovec_t o = ovec_of(md);
+  unsigned char key[EPOCH_KEY_MAX];
+  size_t klen = encode_epoch_key(ki, d->plan->templates[ti].key_count, L, &o, key);
+  if (klen > 0 && d->epoch_memo_valid && d->epoch_memo_tmpl == ti && d->epoch_memo_len == klen &&
+      memcmp(&d->epoch_memo_now, &now, sizeof now) == 0 && memcmp(d->epoch_memo_key, key, klen) == 0) {
+    *out = d->epoch_memo_out;
+    return PY_OK;
+  }
+  py_result r = groups_to_epoch_uncached(d, ti, L, &o, now, out);
+  d->epoch_memo_valid = r == PY_OK && klen > 0;
+  if (d->epoch_memo_valid) {
+    d->epoch_memo_tmpl = ti;
+    d->epoch_memo_now = now;
+    d->epoch_memo_out = *out;
+    d->epoch_memo_len = klen;
+    memcpy(d->epoch_memo_key, key, klen);
+  }
+  return r;
+}
+
 /* ---------------------------------------------------------------- date-template.ts getDate */
 
 /* DateEpoch.getDate: Python float() of the number (Unicode digits allowed), long-epoch scaling. */
@@ -800,7 +904,8 @@ static py_result epoch_value(const date_detector *d, const plan_template *t, con
                              pcre2_match_data *md, double *out) {
   const unsigned char *v;
   size_t vn;
-  if (!group_value(md, L, t->group, &v, &vn)) return PY_VALUE_ERROR;
+  const ovec_t o = ovec_of(md);
+  if (!group_value(&o, L, t->group, &v, &vn)) return PY_VALUE_ERROR;
   /* The digits without the point, then "e-<fraction length>": the same decimal number for
      strtod, whatever the locale's radix character. */
   char small[64];
@@ -851,7 +956,8 @@ static py_result epoch_value(const date_detector *d, const plan_template *t, con
 static py_result tai64n_value(const line_t *L, pcre2_match_data *md, double *out) {
   const unsigned char *v;
   size_t vn;
-  if (!group_value(md, L, 1, &v, &vn)) return PY_VALUE_ERROR;
+  const ovec_t o = ovec_of(md);
+  if (!group_value(&o, L, 1, &v, &vn)) return PY_VALUE_ERROR;
   if (vn <= 2) return PY_VALUE_ERROR;
   uint64_t x = 0;
   size_t end = vn < 17 ? vn : 17;
@@ -1134,12 +1240,7 @@ date_detector *date_detector_new(scan_plan *plan) {
 
 int date_detector_match(date_detector *d, const char *line, size_t len, double now, date_match *out) {
   memset(out, 0, sizeof *out);
-  line_t L = {(const unsigned char *)line, len, 1};
-  for (size_t i = 0; i < len; i++)
-    if (L.s[i] >= 0x80) {
-      L.ascii = 0;
-      break;
-    }
+  line_t L = {(const unsigned char *)line, len, is_ascii((const unsigned char *)line, len)};
   win_slot slot;
   int ti = -1;
   int rc = match_time(d, &L, now, &slot, &ti);
@@ -1155,7 +1256,8 @@ int date_detector_match(date_detector *d, const char *line, size_t len, double n
   out->found = 1;
   const unsigned char *g1;
   size_t g1n;
-  if (group_value(md, &L, 1, &g1, &g1n)) {
+  const ovec_t o = ovec_of(md);
+  if (group_value(&o, &L, 1, &g1, &g1n)) {
     out->start = (size_t)(g1 - L.s);
     out->end = out->start + g1n;
   } else {

@@ -334,13 +334,20 @@ static int fregex_search(scan_filter *f, const fregex *r, const char *subject, s
 
 /* ---- mlfid cache ---- */
 
+/* The mlfid's hash (only for the buckets: keys are compared in full), 8 bytes per step. */
 static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= UINT64_C(0x100000001b3);
+  uint64_t h = UINT64_C(0xcbf29ce484222325) ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+    h ^= h >> 29;
   }
-  return h;
+  uint64_t w = 0;
+  for (size_t k = 0; i < n; i++, k += 8) w |= (uint64_t)(unsigned char)s[i] << k;
+  h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+  return h ^ (h >> 32);
 }
 
 static void cache_init(mlf_cache *c) {
@@ -387,9 +394,9 @@ static int cache_find(mlf_cache *c, const char *key, size_t n, uint64_t h) {
   return -1;
 }
 
-/* MlfidCache.get */
-static mlf_entry *cache_get(mlf_cache *c, const char *key, size_t n, double now) {
-  int i = cache_find(c, key, n, hash_bytes(key, n));
+/* MlfidCache.get (h = hash_bytes(key, n)) */
+static mlf_entry *cache_get(mlf_cache *c, const char *key, size_t n, uint64_t h, double now) {
+  int i = cache_find(c, key, n, h);
   if (i < 0) return NULL;
   if (c->e[i].expires > now) return &c->e[i];
   cache_unlink(c, i);
@@ -408,9 +415,9 @@ static int store(char **data, size_t *cap, const char *p, size_t n) {
   return 0;
 }
 
-/* MlfidCache.set: evicts the oldest entries when full (see mlfid-cache.ts), then appends. */
-static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, double now) {
-  uint64_t h = hash_bytes(key, n);
+/* MlfidCache.set: evicts the oldest entries when full (see mlfid-cache.ts), then appends
+   (h = hash_bytes(key, n)). */
+static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h, double now) {
   if (c->size >= MLF_MAX) {
     int i = c->head;
     while (i >= 0) {
@@ -496,7 +503,8 @@ static int merge_failure(scan_filter *f, groups *g, double now, groups *view, ml
   if (truthy(&g->v[K_MLFFORGET])) flags |= FORGET;
   g->v[K_MLFFORGET].state = G_UNDEF;
   const gval *mlfid = &g->v[K_MLFID];
-  mlf_entry *e = cache_get(&f->cache, mlfid->p, mlfid->len, now);
+  uint64_t h = hash_bytes(mlfid->p, mlfid->len);
+  mlf_entry *e = cache_get(&f->cache, mlfid->p, mlfid->len, h, now);
   int many_users = 0;
   if (e) {
     if (entry_add_user(e, &g->v[K_USER]) != 0) return -1;
@@ -510,7 +518,7 @@ static int merge_failure(scan_filter *f, groups *g, double now, groups *view, ml
       if (defined(&g->v[k]) && entry_set(e, k, &g->v[k]) != 0) return -1;
     if (flags & FORGET) cache_unlink(&f->cache, (int)(e - f->cache.e));
   } else if (!(flags & FORGET)) {
-    e = cache_set(&f->cache, mlfid->p, mlfid->len, now);
+    e = cache_set(&f->cache, mlfid->p, mlfid->len, h, now);
     if (!e) return -1;
     for (int k = 0; k < K_COUNT; k++)
       if (entry_set(e, k, &g->v[k]) != 0) return -1;
@@ -679,7 +687,12 @@ static int find_failures(scan_filter *f, double time, uint64_t number, double no
     if (rc == 0) return 0;
     out->pref_matched = 1;
     const gval *content = &pre.v[K_CONTENT];
-    if (truthy(content)) {
+    if (truthy(content) && content->p + content->len == buf + len - 1) {
+      /* The usual case: the content runs to the line's end, so content + "\n" is already there,
+         at the end of the line buffer; no copy. */
+      buf = content->p;
+      len = content->len + 1;
+    } else if (truthy(content)) {
       f->content_buf.len = 0;
       if (text_buf_append(&f->content_buf, content->p, content->len) != 0 ||
           text_buf_append(&f->content_buf, "\n", 1) != 0)

@@ -1,29 +1,33 @@
 #include "ip.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
 
-/* ip-address.ts isCanonicalIpv4 */
+static inline int is_digit(const unsigned char *p, const unsigned char *end) {
+  return p < end && *p >= '0' && *p <= '9';
+}
+
+/* ip-address.ts isCanonicalIpv4: four "."-separated parts, each 0 or 1-3 digits without a
+   leading zero, at most 255. Every failure's id goes through here: one pass, part by part. */
 int ip_is_canonical_v4(const char *s, size_t n) {
   if (n < 7 || n > 15) return 0;
-  int parts = 0, value = 0, digits = 0, leading_zero = 0;
-  for (size_t i = 0; i <= n; i++) {
-    unsigned char c = i < n ? (unsigned char)s[i] : '.';
-    if (c == '.') {
-      if (digits == 0 || (leading_zero && digits > 1) || value > 255) return 0;
-      parts++;
-      value = 0;
-      digits = 0;
-    } else if (c >= '0' && c <= '9') {
-      if (digits == 0) leading_zero = c == '0';
-      value = value * 10 + (c - '0');
-      if (++digits > 3) return 0;
-    } else
-      return 0;
+  const unsigned char *p = (const unsigned char *)s, *end = p + n;
+  for (int part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (p == end || *p != '.') return 0;
+      p++;
+    }
+    if (!is_digit(p, end)) return 0;
+    unsigned value = (unsigned)(*p++ - '0');
+    if (value == 0) {
+      if (is_digit(p, end)) return 0; /* leading zero */
+      continue;
+    }
+    for (int k = 0; k < 2 && is_digit(p, end); k++) value = value * 10 + (unsigned)(*p++ - '0');
+    if (value > 255 || is_digit(p, end)) return 0;
   }
-  return parts == 4;
+  return p == end;
 }
 
 /* ip-address.ts parseIpv4Bytes: split(".") into exactly 4 parts matching ^(?:0|[1-9]\d{0,2})$, <= 255. */
@@ -164,6 +168,34 @@ int ip_parse(const char *s, size_t n, ip_address *out) {
   return 1;
 }
 
+/* printf "%u" of a byte, "%x" of a 16-bit word (snprintf is slow for what every id needs). */
+static size_t put_dec8(char *out, unsigned v) {
+  size_t o = 0;
+  if (v >= 100) out[o++] = (char)('0' + v / 100);
+  if (v >= 10) out[o++] = (char)('0' + v / 10 % 10);
+  out[o++] = (char)('0' + v % 10);
+  return o;
+}
+
+static size_t put_hex16(char *out, unsigned v) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int shift = 12; shift > 0; shift -= 4)
+    if (v >> shift) out[o++] = hex[(v >> shift) & 0xF];
+  out[o++] = hex[v & 0xF];
+  return o;
+}
+
+/* "%u.%u.%u.%u" (at most 15 bytes) */
+static size_t put_quad(char *out, const uint8_t b[4]) {
+  size_t o = 0;
+  for (int i = 0; i < 4; i++) {
+    if (i) out[o++] = '.';
+    o += put_dec8(out + o, b[i]);
+  }
+  return o;
+}
+
 static void words_of(const uint8_t bytes[16], unsigned words[8]) {
   for (int i = 0; i < 8; i++) words[i] = ((unsigned)bytes[i * 2] << 8) | bytes[i * 2 + 1];
 }
@@ -190,8 +222,11 @@ static int zero_run(const unsigned words[8], int min, int *run_len) {
 
 /* ip-address.ts formatIpv6 (RFC 5952: longest run >= 2 compressed, the first on ties). */
 size_t ip_format(const ip_address *a, char out[IP_TEXT_MAX]) {
-  if (a->family == 4)
-    return (size_t)snprintf(out, IP_TEXT_MAX, "%u.%u.%u.%u", a->bytes[0], a->bytes[1], a->bytes[2], a->bytes[3]);
+  if (a->family == 4) {
+    size_t o = put_quad(out, a->bytes);
+    out[o] = '\0';
+    return o;
+  }
   unsigned w[8];
   words_of(a->bytes, w);
   int len;
@@ -199,19 +234,27 @@ size_t ip_format(const ip_address *a, char out[IP_TEXT_MAX]) {
   size_t o = 0;
   for (int i = 0; i < 8; i++) {
     if (base >= 0 && i >= base && i < base + len) {
-      if (i == base) o += (size_t)snprintf(out + o, IP_TEXT_MAX - o, "::");
+      if (i == base) {
+        out[o++] = ':';
+        out[o++] = ':';
+      }
       continue;
     }
     if (i != 0 && !(base >= 0 && i == base + len)) out[o++] = ':';
-    o += (size_t)snprintf(out + o, IP_TEXT_MAX - o, "%x", w[i]);
+    o += put_hex16(out + o, w[i]);
   }
   out[o] = '\0';
   return o;
 }
 
-/* failure-id.ts ntop: glibc inet_ntop (first longest zero run >= 2; ::a.b.c.d when v4-compatible). */
-static size_t ntop(int family, const uint8_t *bytes, char *out, size_t cap) {
-  if (family == 4) return (size_t)snprintf(out, cap, "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
+/* failure-id.ts ntop: glibc inet_ntop (first longest zero run >= 2; ::a.b.c.d when v4-compatible).
+   `out` holds at least IP_TEXT_MAX bytes. */
+static size_t ntop(int family, const uint8_t *bytes, char *out) {
+  if (family == 4) {
+    size_t o = put_quad(out, bytes);
+    out[o] = '\0';
+    return o;
+  }
   unsigned w[8];
   words_of(bytes, w);
   int len;
@@ -224,11 +267,11 @@ static size_t ntop(int family, const uint8_t *bytes, char *out, size_t cap) {
     }
     if (i != 0) out[o++] = ':';
     if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff))) {
-      o += (size_t)snprintf(out + o, cap - o, "%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+      o += put_quad(out + o, bytes + 12);
       out[o] = '\0';
       return o;
     }
-    o += (size_t)snprintf(out + o, cap - o, "%x", w[i]);
+    o += put_hex16(out + o, w[i]);
   }
   if (base >= 0 && base + len == 8) out[o++] = ':';
   out[o] = '\0';
@@ -284,7 +327,7 @@ void failure_id(const char *text, size_t n, int family, int has_cidr, double cid
   int max = a.family == 4 ? 32 : 128;
   /* NaN compares false everywhere: like JS it takes the masking branch and masks nothing. */
   if (!has_prefix || prefix >= max || prefix < 0) {
-    out->len = ntop(a.family, a.bytes, out->buf, sizeof out->buf);
+    out->len = ntop(a.family, a.bytes, out->buf);
     out->p = out->buf;
     return;
   }
@@ -294,7 +337,7 @@ void failure_id(const char *text, size_t n, int family, int has_cidr, double cid
     /* JS clears bits prefix, prefix+1, ... < max through ToInt32: floor(prefix) .. max-1. */
     for (int bit = (int)prefix; bit < max; bit++) masked[bit >> 3] &= (uint8_t)~(0x80 >> (bit & 7));
   }
-  size_t o = ntop(a.family, masked, out->buf, sizeof out->buf);
+  size_t o = ntop(a.family, masked, out->buf);
   if (prefix > 0) {
     char num[JS_NUMBER_MAX];
     size_t k = js_number_to_string(prefix, num);

@@ -76,7 +76,8 @@ static int compile_locked(scan_regex *r, char *err, size_t errlen) {
     snprintf(err, errlen, "%s at offset %zu", (const char *)message, (size_t)offset);
     return -1;
   }
-  pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter if it fails */
+  /* Without JIT (no JIT support, out of executable memory) the interpreter runs it instead. */
+  r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
   uint32_t count = 0;
   pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &count);
   r->capture_count = (int)count;
@@ -90,8 +91,14 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
   }
   if (start > len) return 0;
   ensure_context();
-  /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped. */
-  int rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
+  /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped.
+     A JIT-compiled pattern is run through pcre2_jit_match, the "fast path" (pcre2jit(3)): the
+     same code pcre2_match would call, with the same match context (match limit, JIT stack), minus
+     pcre2_match's argument checks, which cannot fail here (a subject with a length, an offset
+     within it, no options but NO_UTF_CHECK, which the fast path implies). */
+  if (!subject) subject = ""; /* pcre2_match's own substitute for a NULL empty subject */
+  int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context)
+                  : pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
   if (rc >= 0) return 1;
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||

@@ -34,6 +34,7 @@ typedef struct {
   int has_start_chars;
   uint8_t start_chars[16];
   pcre2_code *code;       /* NULL until compiled */
+  int jit;                /* 1 when pcre2_jit_compile succeeded: matches take the JIT fast path */
 } scan_regex;
 
 /* Match limits shared by every search (see regex.c for the numbers and why); set them before
