@@ -160,6 +160,28 @@ for (const { engine, skipped } of ENGINES) {
       const baseline = run(redos(clean));
       assert.ok(r.ms - baseline.ms < 3_000, `hostile run ${r.ms} ms vs clean run ${baseline.ms} ms`);
     });
+
+    if (engine === "native") {
+      it("costs one match limit per hostile line: 50 of them in well under a second", () => {
+        // A line is abandoned at its first regex over the limit (10^6 steps, about 3 ms here):
+        // its cost is that plus the ordinary work, whatever its length. 20 ms per line leaves
+        // room for a loaded machine; without the limit the run would not end for hours.
+        const hostile = (n: number) => `x${"a".repeat([40, 1000, 60_000][n % 3]!)} from !`;
+        const lines = Array.from({ length: 50 }, (_, n) => hostile(n));
+        const log = join(dir, "redos-50.log");
+        writeFileSync(log, `${lines.join("\n")}\n`);
+        const clean = join(dir, "redos-50-clean.log");
+        writeFileSync(clean, "login failure from 192.0.2.1\n");
+        const baseline = run(redos(clean));
+        const r = run(redos(log));
+        assert.equal(r.status, 0, r.stderr);
+        for (let line = 1; line <= 50; line++) assert.match(r.stderr, skipped(line));
+        assert.ok(
+          r.ms - baseline.ms < 50 * 20,
+          `50 hostile lines: ${r.ms} ms vs clean run ${baseline.ms} ms`,
+        );
+      });
+    }
   });
 
   describe(`time bound per line, in a file of several chunks and on standard input (${engine} engine)`, () => {
