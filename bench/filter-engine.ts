@@ -81,7 +81,7 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     ]);
     writeFileSync(planFile, plan.stdout);
     const rScanner = timed(
-      "rampart-scan alone (fail2ban sshd plan)",
+      "rampart-scan alone (fail2ban sshd plan, 1 thread)",
       join(ROOT, "native/build/rampart-scan"),
       ["--plan", planFile, "--json", log],
     );
