@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createDateDetector } from "../../../src/core/date/date-detector.js";
 import { CORPUS_DIR } from "../../support/corpus.js";
+import { buildNativeProbe } from "../../support/native-probe.js";
 
 // The native date detector (native/src/date.c) against the TypeScript one it ports, line by
 // line over fail2ban's whole corpus with the default templates, in two time zones (one with
@@ -14,30 +15,6 @@ const ROOT = new URL("../../../../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "rampart-native-date-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const NOW = 1763719200; // 2025-11-21 10:00 UTC: fixed, so that both sides infer the same years
-
-function buildProbe(): string {
-  const probe = join(dir, "date-probe");
-  const src = (f: string) => join(ROOT, "native", f);
-  const pcre = execFileSync("pkg-config", ["--cflags", "--libs", "libpcre2-8"])
-    .toString()
-    .trim()
-    .split(/\s+/);
-  execFileSync("cc", [
-    "-std=c11",
-    "-O1",
-    `-I${src("src")}`,
-    "-o",
-    probe,
-    src("test/date-probe.c"),
-    src("src/date.c"),
-    src("src/plan.c"),
-    src("src/regex.c"),
-    src("src/text.c"),
-    ...pcre,
-    "-lm",
-  ]);
-  return probe;
-}
 
 /** The corpus lines as the pipeline hands them to the date stage (decoded, no CR, no comments). */
 function corpusLines(): string[] {
@@ -67,7 +44,7 @@ function utf8Offset(line: string, utf16: number): number {
 }
 
 describe("native date detector vs the TypeScript one", () => {
-  const probe = buildProbe();
+  const probe = buildNativeProbe(dir, "date-probe", ["date.c", "plan.c", "regex.c", "text.c"]);
   const planFile = join(dir, "default-templates.plan");
   writeFileSync(join(dir, "dates.conf"), "[Definition]\nfailregex = ^<HOST>$\n");
   const plan = spawnSync(process.execPath, [

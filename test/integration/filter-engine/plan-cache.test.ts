@@ -182,7 +182,7 @@ describe("the scan-plan cache", () => {
       ],
       [
         "a changed byte in the plan",
-        Buffer.from(good.toString("latin1").replace(/(plan \d+\n[^]*?)a/, "$1b"), "latin1"),
+        Buffer.from(good.toString("latin1").replace(/(plan \d+\n[\s\S]*?)a/, "$1b"), "latin1"),
       ],
       ["an old (version 1) entry", Buffer.from(JSON.stringify({ version: 1, plan: entry.plan }))],
     ];
