@@ -1,8 +1,8 @@
 /*
  * rampart: the CLI's native front door. bin/rampart hands `rampart filter ...` here.
  *
- * `rampart filter test LOG FILTER [--filter-dir DIR] [--json] [--engine auto|native]` whose
- * scan plan is in the plan cache runs here without starting Node (Node alone takes 60-100 ms,
+ * `rampart filter test LOG FILTER [--filter-dir DIR] [--json] [--engine auto|native] [--threads N]`
+ * whose scan plan is in the plan cache runs here without starting Node (Node alone takes 60-100 ms,
  * about what the scanner needs for 100,000 lines). The cache entry (format version 2, written
  * and documented by src/adapters/native/plan-cache.ts) lists every condition of its own
  * validity; each is checked here exactly as that module checks it, then rampart-scan runs the
@@ -40,7 +40,7 @@
 extern char **environ;
 
 #define MAX_ENTRY_BYTES (64u << 20)
-#define MAX_STDERR_BYTES (1u << 20)
+#define MAX_CHILD_OUTPUT_BYTES (1u << 20) /* per pipe: stats, stderr */
 #define SCANNER_SUFFIX "/native/build/rampart"
 
 static char root[PATH_MAX];
@@ -222,7 +222,7 @@ typedef struct {
 
 typedef struct {
   long max_line;
-  span name, pref;
+  span pref;
   span fail[4096];
   int fail_count;
   span ignore[4096];
@@ -410,12 +410,12 @@ static int check_entry(const unsigned char *b, size_t n, const char *key, size_t
       if (parse_decimal(args[0], 0, &v) != 0 || v != local_year()) return 0;
       has_year = 1;
     } else if (span_is(tag, "maxline") && arity == 1) {
-      if (parse_decimal(args[0], 0, &v) != 0 || v <= 0 || v > (1L << 26)) return 0;
+      if (parse_decimal(args[0], 0, &v) != 0 || v <= 0) return 0; /* the scanner checks the range */
       e->max_line = (long)v;
     } else if ((span_is(tag, "stat") && arity == 3) || ((span_is(tag, "list") || span_is(tag, "read")) && arity == 1)) {
       if (!condition_holds(tag, args, payload)) return 0;
     } else if (span_is(tag, "name") && arity == 0) {
-      e->name = payload;
+      /* the filter's name: Node's summary has no use for it either */
     } else if (span_is(tag, "pref") && arity == 0) {
       e->pref = payload;
     } else if (span_is(tag, "fail") && arity == 0) {
@@ -683,6 +683,36 @@ static void trim(text_buf *b) {
   b->len = end - start;
 }
 
+/* runNativeScan's arguments (src/adapters/native/native-scanner.ts), in its order. */
+static void scanner_args(const request *r, char *scanner, long max_line_value, int tty, int from_stdin,
+                         char now_text[JS_NUMBER_MAX + 1], char max_line[24], char *args[16]) {
+  /* filter.ts passes Date.now() / 1000 as a JS number string. */
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  double now = (double)((int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000) / 1000;
+  now_text[js_number_to_string(now, now_text)] = '\0';
+  snprintf(max_line, 24, "%ld", max_line_value);
+  int n = 0;
+  char *fixed[] = {scanner, "--plan-fd", "3", "--stats-fd", "4", "--now", now_text, "--max-line-length", max_line};
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[n++] = fixed[i];
+  if (r->json) args[n++] = "--json";
+  if (tty) args[n++] = "--progress";
+  /* filter.ts: --threads defaults to 2 when this process may run on two CPUs or more (Node's
+     availableParallelism, i.e. the affinity mask); standard input is never split. */
+  int threads = r->threads;
+  if (threads == 0) {
+    cpu_set_t cpus;
+    threads = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) >= 2 ? 2 : 1;
+  }
+  if (threads == 2 && !from_stdin) {
+    args[n++] = "--threads";
+    args[n++] = "2";
+  }
+  args[n++] = "--";
+  args[n++] = (char *)r->log;
+  args[n] = NULL;
+}
+
 int main(int argc, char **argv) {
   saved_argc = argc;
   saved_argv = argv;
@@ -736,41 +766,20 @@ int main(int argc, char **argv) {
   if (!bytes || !check_entry(bytes, entry_len, key.data, key.len, &e)) to_node();
   if (lseek(entry_fd, (off_t)e.plan_offset, SEEK_SET) != (off_t)e.plan_offset) to_node();
 
-  if (strcmp(r.log, "-") != 0) {
+  int from_stdin = strcmp(r.log, "-") == 0;
+  double log_size = 0; /* for the progress line's percentage */
+  if (!from_stdin) {
     struct stat st;
     int fd = open(r.log, O_RDONLY | O_CLOEXEC);
     int ok = fd >= 0 && fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode);
     if (fd >= 0) close(fd);
     if (!ok) to_node();
+    log_size = (double)st.st_size;
   }
 
-  /* filter.ts passes Date.now() / 1000 as a JS number string. */
-  struct timespec wall;
-  clock_gettime(CLOCK_REALTIME, &wall);
-  double now = (double)((int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000) / 1000;
   char now_text[JS_NUMBER_MAX + 1], max_line[24];
-  now_text[js_number_to_string(now, now_text)] = '\0';
-  snprintf(max_line, sizeof max_line, "%ld", e.max_line);
   char *args[16];
-  int argn = 0;
-  char *fixed[] = {scanner, "--plan-fd", "3", "--stats-fd", "4", "--now", now_text, "--max-line-length", max_line};
-  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[argn++] = fixed[i];
-  if (r.json) args[argn++] = "--json";
-  if (tty) args[argn++] = "--progress";
-  /* filter.ts: --threads defaults to 2 when this process may run on two CPUs or more (Node's
-     availableParallelism, i.e. the affinity mask); standard input is never split. */
-  int threads = r.threads;
-  if (threads == 0) {
-    cpu_set_t cpus;
-    threads = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) >= 2 ? 2 : 1;
-  }
-  if (threads == 2 && strcmp(r.log, "-") != 0) {
-    args[argn++] = "--threads";
-    args[argn++] = "2";
-  }
-  args[argn++] = "--";
-  args[argn++] = (char *)r.log;
-  args[argn] = NULL;
+  scanner_args(&r, scanner, e.max_line, tty, from_stdin, now_text, max_line, args);
 
   int stats_pipe[2], err_pipe[2];
   if (pipe2(stats_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) to_node();
@@ -784,13 +793,9 @@ int main(int argc, char **argv) {
   posix_spawn_file_actions_adddup2(&actions, stats_pipe[1], 4);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   /* filter.ts: a log file's scanner gets no standard input; "-" passes ours on. */
-  if (strcmp(r.log, "-") != 0) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (!from_stdin) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   double started = monotonic_seconds();
-  progress_line progress = {tty, 0, started, -1};
-  if (tty && strcmp(r.log, "-") != 0) {
-    struct stat st;
-    if (stat(r.log, &st) == 0) progress.total = (double)st.st_size;
-  }
+  progress_line progress = {tty, log_size, started, -1};
   pid_t pid;
   int spawn_error = posix_spawn(&pid, scanner, &actions, NULL, args, environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -821,7 +826,7 @@ int main(int argc, char **argv) {
         continue;
       }
       text_buf *b = i == 0 ? &stats : &err;
-      if (b->len < MAX_STDERR_BYTES) text_buf_append(b, chunk, (size_t)k);
+      if (b->len < MAX_CHILD_OUTPUT_BYTES) text_buf_append(b, chunk, (size_t)k);
       if (i == 0 && tty) drain_progress(&stats, &progress);
     }
   }
@@ -857,7 +862,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   text_buf out = {0};
-  if (c.incomplete && strcmp(r.log, "-") != 0) {
+  if (c.incomplete && !from_stdin) {
     put(&out, "rampart filter test: line ");
     put_uint(&out, c.incomplete);
     put(&out, " has no newline yet and was not read (as fail2ban does)\n");

@@ -66,14 +66,14 @@ export function planCacheDir(env: Readonly<Record<string, string | undefined>>):
 
 /** A FilterFiles that remembers what the loader read and listed (the plan's inputs). */
 export class RecordingFilterFiles implements FilterFiles {
-  /** Path → sha256 of the text the loader got (UTF-8), or null when there was none. */
+  /** Path → the text the loader got, or null when there was none. */
   readonly reads = new Map<string, string | null>();
   /** Folder → the names the loader got. */
   readonly lists = new Map<string, string[]>();
   constructor(private readonly inner: FilterFiles) {}
   read(path: string): string | undefined {
     const text = this.inner.read(path);
-    this.reads.set(path, text === undefined ? null : sha256(Buffer.from(text, "utf8")));
+    this.reads.set(path, text ?? null);
     return text;
   }
   list(dir: string): string[] {
@@ -164,11 +164,12 @@ export class PlanCache {
     value: CachedPlan,
   ): void {
     const conditions: Condition[] = [];
-    for (const path of [...planCodeFiles(), key.scanner]) {
+    const code = walkPlanCode();
+    for (const path of [...code.files, key.scanner]) {
       const st = statSync(path, { bigint: true });
       conditions.push({ tag: "stat", path, size: st.size, mtimeNs: st.mtimeNs, ino: st.ino });
     }
-    for (const dir of planCodeDirs()) conditions.push({ tag: "list", path: dir, hash: listingHash(dir) });
+    for (const dir of code.dirs) conditions.push({ tag: "list", path: dir, hash: listingHash(dir) });
     for (const [dir, names] of recorded.lists) {
       const now = listing(dir);
       const seen = [...names].sort();
@@ -178,12 +179,9 @@ export class PlanCache {
     }
     const checks: [string, string | null | undefined][] = [...recorded.reads];
     for (const path of extraReads) if (!recorded.reads.has(path)) checks.push([path, undefined]);
-    for (const [path, seenHash] of checks) {
+    for (const [path, seen] of checks) {
       const bytes = readBytes(path);
-      if (seenHash !== undefined) {
-        const now = bytes === undefined ? null : sha256(Buffer.from(bytes.toString("utf8"), "utf8"));
-        if (now !== seenHash) return;
-      }
+      if (seen !== undefined && (bytes?.toString("utf8") ?? null) !== seen) return;
       conditions.push({ tag: "read", path, hash: bytes === undefined ? "-" : sha256(bytes) });
     }
     const text = serializeEntry({
@@ -376,12 +374,4 @@ function walkPlanCode(): { dirs: string[]; files: string[] } {
   for (const dir of PLAN_CODE_DIRS) walk(join(root, dir));
   codeWalk = { dirs, files };
   return codeWalk;
-}
-
-function planCodeDirs(): string[] {
-  return walkPlanCode().dirs;
-}
-
-function planCodeFiles(): string[] {
-  return walkPlanCode().files;
 }

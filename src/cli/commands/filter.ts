@@ -329,17 +329,7 @@ async function nativeFilterTest(
     io.stderr.write(`rampart filter test: line ${line} exceeded the regex match limit and was skipped\n`);
   }
   if (!json) {
-    const totals: Totals = {
-      lines: counts.lines,
-      matched: counts.matched,
-      ignored: counts.ignored,
-      missed: counts.missed,
-      prefMatched: counts.prefMatched,
-      failures: counts.failures,
-      failHits: [...counts.failHits],
-      ignoreHits: [...counts.ignoreHits],
-      ...(counts.split !== undefined ? { split: counts.split } : {}),
-    };
+    const totals: Totals = { ...counts, failHits: [...counts.failHits], ignoreHits: [...counts.ignoreHits] };
     io.stdout.write(
       renderSummary(
         log,
