@@ -266,9 +266,9 @@ static int parse_filter(ctx *c, const char *rest, size_t n, scan_plan *plan, int
 }
 
 static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
-  static const char *const keys[] = {"role", "options", "start", "names", "pattern"};
-  field f[5];
-  if (split_fields(c, rest, n, keys, 5, f) != 0) return -1;
+  static const char *const keys[] = {"role", "options", "start", "names", "pattern", "absent", "absent-pattern"};
+  field f[7];
+  if (split_fields(c, rest, n, keys, 7, f) != 0) return -1;
   scan_regex **list;
   int *count;
   if (value_is(&f[0], "pref")) {
@@ -309,6 +309,16 @@ static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   if (decode_list(c, "names", f[3].value, f[3].value_len, 1, 1, &r->capture_names, &r->capture_names_len) != 0)
     return -1;
   if (decode_s(c, "pattern", f[4].value, f[4].value_len, 1, &r->pattern, &r->pattern_len) != 0) return -1;
+  if ((f[5].value_len == 0) != (f[6].value_len == 0))
+    return fail(c, "fields 'absent' and 'absent-pattern' are given together or both empty");
+  if (f[5].value_len == 0) return 0;
+  if (decode_s(c, "absent", f[5].value, f[5].value_len, 0, &r->absent_literal, &r->absent_literal_len) != 0)
+    return -1;
+  r->absent = calloc(1, sizeof *r->absent);
+  if (!r->absent) return fail(c, "out of memory");
+  if (decode_s(c, "absent-pattern", f[6].value, f[6].value_len, 1, &r->absent->pattern, &r->absent->pattern_len) !=
+      0)
+    return -1;
   return 0;
 }
 

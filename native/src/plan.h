@@ -6,7 +6,7 @@
  *
  *   rampart-scan-plan 1
  *   filter name=S maxlines=N usedns=yes|warn|no|raw
- *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S
+ *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S absent=S absent-pattern=S
  *   date default-tz=N|none
  *   template kind=pattern|epoch|long-epoch|tai64n flags=N weight=F name=S options=O keys=L group=N pattern=S
  *   host name=S addresses=L
@@ -19,6 +19,9 @@
  * - O: PCRE2 compile options as letters: i (CASELESS), m (MULTILINE), s (DOTALL); may be empty.
  * - start: 32 hex digits = 16 bytes of the start-character bitmap (byte k, bit j = character
  *   8k+j), or * for "any character may start a match".
+ * - regex absent / absent-pattern: a prefilter, or both empty. On a subject where the literal
+ *   `absent` occurs nowhere, `absent-pattern` (the pattern with the alternatives that need the
+ *   literal made to fail at once; the same groups) gives exactly the pattern's answer.
  * - regex names: the capture name of each group by index, starting at group 1 (fail2ban's group
  *   names: ip4, ip6, dns, fid, user, mlfid, content, nofail, ...).
  * - template: in the detector's initial order. flags: LINE_BEGIN 8, LINE_END 4, WORD_BEGIN 2,

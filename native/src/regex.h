@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct scan_regex {
   char *pattern;          /* NUL-terminated copy of the pattern text (UTF-8) */
   size_t pattern_len;
   uint32_t options;       /* extra PCRE2 compile options from the plan's flags (e.g. PCRE2_CASELESS) */
@@ -35,6 +35,12 @@ typedef struct {
   uint8_t start_chars[16];
   pcre2_code *code;       /* NULL until compiled */
   int jit;                /* 1 when pcre2_jit_compile succeeded: matches take the JIT fast path */
+  /* The plan's prefilter (pcre2-pattern.ts, absentLiteral): on a subject where absent_literal
+     occurs nowhere, `absent` (this regex with the alternatives that need the literal made to fail
+     at once; the same groups) gives exactly this regex's answer, faster. NULL when none. */
+  char *absent_literal;
+  size_t absent_literal_len;
+  struct scan_regex *absent;
 } scan_regex;
 
 /* Match limits shared by every search (see regex.c for the numbers and why); set them before

@@ -9,7 +9,9 @@
  * stdin: one record per line, fields separated by one TAB, each percent-encoded (%HH for any
  * byte; at least "%", TAB, CR, LF and NUL must be encoded):
  *
- *   P  PATTERN  OPTIONS            compile a pattern (used by the S records that follow)
+ *   P  PATTERN  OPTIONS  [ABSENT  ABSENT-PATTERN]
+ *                                  compile a pattern (used by the S records that follow), with the
+ *                                  plan's prefilter when given (regex.h: absent_literal, absent)
  *   S  SUBJECT  START  [MODE]      search the current pattern
  *
  * OPTIONS are letters i (CASELESS), m (MULTILINE), s (DOTALL) — the plan's option letters, on top
@@ -195,12 +197,12 @@ int main(void) {
   while ((got = getline(&line, &cap, stdin)) != -1) {
     size_t n = (size_t)got;
     if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
-    char *fields[5] = {0};
-    size_t lens[5] = {0};
+    char *fields[6] = {0};
+    size_t lens[6] = {0};
     int count = 0;
     for (char *p = line;;) {
       char *tab = memchr(p, '\t', (size_t)(line + n - p));
-      if (count < 5) {
+      if (count < 6) {
         fields[count] = p;
         lens[count] = tab ? (size_t)(tab - p) : (size_t)(line + n - p);
         count++;
@@ -217,6 +219,13 @@ int main(void) {
       decode(fields[2], lens[2], opts);
       current.options = parse_options(opts);
       free(opts);
+      if (count >= 5 && lens[3] > 0) {
+        current.absent_literal = malloc(lens[3] + 1);
+        current.absent_literal_len = decode(fields[3], lens[3], current.absent_literal);
+        current.absent = calloc(1, sizeof *current.absent);
+        current.absent->pattern = malloc(lens[4] + 1);
+        current.absent->pattern_len = decode(fields[4], lens[4], current.absent->pattern);
+      }
       compiled = scan_regex_compile(&current, error, sizeof error) == 0;
       if (compiled) printf("C %d\n", current.capture_count);
       else printf("E %s\n", error);

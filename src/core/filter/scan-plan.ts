@@ -42,7 +42,7 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
     if (!pcre.ok) return unsupported(`${role}regex ${JSON.stringify(regex.source)}: ${pcre.reason}`);
     const names = regex.captureNames.slice(1).map((n) => (n === undefined ? "-" : encode(n)));
     lines.push(
-      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}`,
+      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)} absent=${encode(pcre.absent?.literal ?? "")} absent-pattern=${encode(pcre.absent?.pattern ?? "")}`,
     );
   }
   lines.push(`date default-tz=${input.defaultTzMinutes === null ? "none" : input.defaultTzMinutes}`);

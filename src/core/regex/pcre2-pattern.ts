@@ -41,7 +41,18 @@
  */
 
 export type Pcre2Pattern =
-  | { readonly ok: true; readonly pattern: string; readonly options: string }
+  | {
+      readonly ok: true;
+      readonly pattern: string;
+      readonly options: string;
+      /**
+       * On a subject where `literal` occurs nowhere, `pattern` here gives exactly the answer of the
+       * main pattern, faster: the alternatives that need `literal` fail at once (see
+       * `absentLiteral`). The scanner looks for the literal once per subject (memmem), which costs
+       * a fraction of one failed alternative.
+       */
+      readonly absent?: { readonly literal: string; readonly pattern: string };
+    }
   | { readonly ok: false; readonly reason: string };
 
 class Refusal extends Error {}
@@ -979,9 +990,134 @@ export function toPcre2Pattern(
       // character can match), a position a UTF-8 subject does not have.
       throw new Refusal("a pattern that can match empty (V8 also matches it inside a surrogate pair)");
     }
-    return { ok: true, pattern, options: ignoreCase ? "i" : "" };
+    const letters = ignoreCase ? "i" : "";
+    const absent = absentLiteral(root, ignoreCase);
+    if (absent === undefined) return { ok: true, pattern, options: letters };
+    let pruned: string;
+    try {
+      const prunedEmitter = new Emitter(
+        ignoreCase,
+        jsFlags.includes("m"),
+        jsFlags.includes("s"),
+        absent.pruned,
+      );
+      pruned = prunedEmitter.emit(absent.pruned, false);
+    } catch (err) {
+      if (err instanceof Refusal) return { ok: true, pattern, options: letters };
+      throw err;
+    }
+    return { ok: true, pattern, options: letters, absent: { literal: absent.literal, pattern: pruned } };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.message };
     throw err;
   }
 }
+
+/**
+ * A literal some alternatives need and their siblings do not, for the native scanner's prefilter
+ * (see `Pcre2Pattern`'s `absent`). fail2ban's sshd `Failed …` failregex tries `… from <HOST>
+ * … \: ` (the publickey-with-reason form) before `… from <HOST> …$`: on the usual line, which has
+ * no ": ", PCRE2 walks the first form to its end and backtracks through every way of reading the
+ * address before giving up. Half of that regex's cost goes there.
+ *
+ * A run is a string of literal characters every match of a node consumes consecutively. Only runs
+ * that cannot fail at once are worth it (not the first item of their alternative), that contain no
+ * letter under `i` (case folding would make a byte search wrong) and are ASCII; only runs that
+ * tell an alternative from a sibling (a run all siblings need separates nothing). Of those, the
+ * run that fails the most alternatives.
+ */
+function absentLiteral(root: Node, ignoreCase: boolean): { literal: string; pruned: Node } | undefined {
+  const candidates = new Set<string>();
+  /** The runs every match of `node` consumes, in order; `leading` = a run that starts `node`. */
+  const runsOf = (node: Node): { runs: string[]; leading: string | undefined } => {
+    const runs: string[] = [];
+    let current = "";
+    let leading: string | undefined;
+    let consumedBefore = false;
+    const flush = () => {
+      if (current !== "") {
+        if (!consumedBefore && runs.length === 0 && leading === undefined) leading = current;
+        runs.push(current);
+      }
+      current = "";
+    };
+    const walk = (n: Node): void => {
+      switch (n.kind) {
+        case "char":
+          current += String.fromCodePoint(n.cp);
+          return;
+        case "seq":
+          n.items.forEach(walk);
+          return;
+        case "group":
+          walk(n.body);
+          return;
+        case "alt": {
+          flush();
+          consumedBefore = true;
+          const branches = n.branches.map(runsOf);
+          branches.forEach((b, i) => {
+            const siblings = branches.filter((_, j) => j !== i);
+            for (const run of b.runs) {
+              if (run === b.leading || run.length < 2 || !/^[\x20-\x7e]+$/.test(run)) continue;
+              if (ignoreCase && /[A-Za-z]/.test(run)) continue;
+              if (!siblings.every((s) => s.runs.some((r) => r.includes(run)))) candidates.add(run);
+            }
+          });
+          // Runs every branch needs are needed by the alternation.
+          for (const run of branches[0]!.runs) {
+            if (branches.every((b) => b.runs.some((r) => r.includes(run)))) runs.push(run);
+          }
+          return;
+        }
+        case "repeat":
+          flush();
+          consumedBefore = true;
+          if (n.min >= 1) runs.push(...runsOf(n.body).runs);
+          return;
+        default:
+          // Sets, dots, backreferences consume something unknown; look-arounds and assertions are
+          // left out (a run must be consumed, and a lookbehind looks back).
+          flush();
+          consumedBefore = true;
+          return;
+      }
+    };
+    walk(node);
+    flush();
+    return { runs, leading };
+  };
+  runsOf(root);
+  let best: { literal: string; pruned: Node; count: number } | undefined;
+  for (const literal of candidates) {
+    let count = 0;
+    const prune = (n: Node): Node => {
+      switch (n.kind) {
+        case "alt":
+          return {
+            kind: "alt",
+            branches: n.branches.map((b) => {
+              if (runsOf(b).runs.some((r) => r.includes(literal))) {
+                count++;
+                // `(?!)` fails at once and keeps the branch's groups (their numbers) and width.
+                return { kind: "seq", items: [FAIL_NOW, b] };
+              }
+              return prune(b);
+            }),
+          };
+        case "seq":
+          return { kind: "seq", items: n.items.map(prune) };
+        case "group":
+        case "repeat":
+          return { ...n, body: prune(n.body) };
+        default:
+          return n;
+      }
+    };
+    const pruned = prune(root);
+    if (!best || count > best.count) best = { literal, pruned, count };
+  }
+  return best && { literal: best.literal, pruned: best.pruned };
+}
+
+const FAIL_NOW: Node = { kind: "look", behind: false, negated: true, body: { kind: "seq", items: [] } };

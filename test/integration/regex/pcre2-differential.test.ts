@@ -121,7 +121,7 @@ const JS_GAPS: readonly { source: string; flags: string; subjects: readonly stri
 ];
 
 interface JsCase {
-  readonly kind: "crafted" | "random" | "fail2ban" | "date" | "gaps";
+  readonly kind: "crafted" | "random" | "fail2ban" | "date" | "gaps" | "prefilter";
   readonly origin: string;
   readonly source: string;
   readonly flags: string;
@@ -141,6 +141,8 @@ interface Outcome {
   limitHits: number;
   /** V8 matches inside a surrogate pair (allowEmptyMatch cases), set aside. */
   midPair: number;
+  /** Regexes with a prefilter (toPcre2Pattern's `absent`), and cases it answered. */
+  readonly prefiltered: { regexes: number; subjects: number };
   readonly refusedOrigins: string[];
   readonly mismatches: unknown[];
 }
@@ -212,8 +214,11 @@ async function compare(probe: string, cases: readonly JsCase[], outcome: Outcome
     const re = new RegExp(c.source, `${c.flags.replace(/[gd]/g, "")}gd`);
     const expected: string[] = [];
     const labels: string[] = [];
-    input += `P\t${enc(pcre.pattern)}\t${pcre.options}\n`;
+    input += `P\t${enc(pcre.pattern)}\t${pcre.options}`;
+    input += pcre.absent ? `\t${enc(pcre.absent.literal)}\t${enc(pcre.absent.pattern)}\n` : "\n";
+    if (pcre.absent) outcome.prefiltered.regexes++;
     for (const subject of c.subjects) {
+      if (pcre.absent && !subject.includes(pcre.absent.literal)) outcome.prefiltered.subjects++;
       const bytes = byteOffsets(subject);
       const encoded = enc(subject);
       for (const start of [0, ...(c.starts?.(subject) ?? [])]) {
@@ -252,14 +257,17 @@ async function compare(probe: string, cases: readonly JsCase[], outcome: Outcome
 
 function newOutcome(kind: JsCase["kind"]): Outcome {
   const o = { kind, regexes: 0, refused: 0, compared: 0, matched: 0, limitHits: 0, midPair: 0 };
-  return { ...o, refusedOrigins: [], mismatches: [] };
+  return { ...o, prefiltered: { regexes: 0, subjects: 0 }, refusedOrigins: [], mismatches: [] };
 }
 
 function report(o: Outcome, skipped: number): void {
   console.log(
     `${o.kind}: ${o.regexes} regexes, ${o.refused} refused, ${o.compared} (regex, subject, start) cases compared` +
       `, ${o.matched} matches, ${o.limitHits} limit hits, ${skipped} subjects skipped (lone surrogates)` +
-      (o.midPair > 0 ? `, ${o.midPair} V8 matches inside a surrogate pair set aside` : ""),
+      (o.midPair > 0 ? `, ${o.midPair} V8 matches inside a surrogate pair set aside` : "") +
+      (o.prefiltered.regexes > 0
+        ? `; ${o.prefiltered.regexes} regexes with a prefilter, its variant answered ${o.prefiltered.subjects} subjects`
+        : ""),
   );
   if (process.env.REGEX_DEBUG) for (const r of o.refusedOrigins) console.log(`  refused ${r}`);
 }
@@ -431,6 +439,88 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
     assert.equal(toPcre2Pattern("(?![^a])", "u").ok, false);
   });
 
+  it("answers through the prefilter variant exactly where its literal is absent", async () => {
+    // Each pattern has alternatives only some of which need a literal; the subjects have it or not.
+    const PREFILTER: readonly {
+      source: string;
+      flags: string;
+      literal: string;
+      subjects: readonly string[];
+    }[] = [
+      {
+        source:
+          "^Failed (\\S+) for (?:(\\S+) from (\\d+(?:\\.\\d+){3})(?: port \\d+)?: |(.+?) from (\\d+(?:\\.\\d+){3})(?: port \\d+)?$)",
+        flags: "u",
+        literal: ": ",
+        subjects: [
+          "Failed password for root from 1.2.3.4 port 22",
+          "Failed publickey for bob from 1.2.3.4 port 22: RSA",
+          "Failed password for a: b from 1.2.3.4 port 22",
+          "Failed password for x from 1.2.3.4:",
+        ],
+      },
+      // Nested alternations, a group around the literal, a lookbehind, a backreference.
+      {
+        source: "(?<a>x)(?:y+(=>)z|w|(?:q|r)\\d*=>(\\k<a>))(?<=[xz])",
+        flags: "u",
+        literal: "=>",
+        subjects: ["xyy=>zxw", "xq1=>x", "xwww", "xr=x", "xyz", "=>xq=>x"],
+      },
+      // Alternatives inside a repetition.
+      {
+        source: "(?:(?:y+=>z|w)|(?:q|r)\\d*=>x)+$",
+        flags: "u",
+        literal: "=>z",
+        subjects: ["yy=>zw", "q1=>xwq=>x", "www", "r=x", "yz", "=>q=>x"],
+      },
+      // Under i a literal without letters is still searched as bytes.
+      {
+        source: "(?:K\\s*\\d+:: |k+)$",
+        flags: "iu",
+        literal: ":: ",
+        subjects: ["\u212a 12:: ", "K:: ", "kkk", "\u212aK", "k 1::"],
+      },
+      // A literal the first alternative starts with is not a prefilter; the second's is.
+      {
+        source: "^(?:ab.*|.+?--\\w+)$",
+        flags: "u",
+        literal: "--",
+        subjects: ["abc--d", "xy--z", "xyz", "ab"],
+      },
+    ];
+    const cases: JsCase[] = [];
+    for (const p of PREFILTER) {
+      const pcre = toPcre2Pattern(p.source, p.flags);
+      assert.ok(pcre.ok && pcre.absent, `${p.source}: no prefilter`);
+      assert.equal(pcre.absent.literal, p.literal, p.source);
+      const starts = (s: string): number[] => Array.from(s, (_, i) => i + 1).filter((i) => i < s.length);
+      cases.push({
+        kind: "prefilter",
+        origin: p.source,
+        source: p.source,
+        flags: p.flags,
+        subjects: p.subjects,
+        starts,
+      });
+    }
+    // Shared literals separate nothing; a letter under i would make the byte search wrong.
+    for (const [source, flags] of [
+      ["(?:a.*: |b.*: )", "u"],
+      ["x(?:.*abc|.*def)", "iu"],
+      ["^(?:a|b)$", "u"],
+    ] as const) {
+      const pcre = toPcre2Pattern(source, flags);
+      assert.ok(pcre.ok && pcre.absent === undefined, `${source}: ${JSON.stringify(pcre)}`);
+    }
+    const outcome = newOutcome("prefilter");
+    await compare(probe, cases, outcome);
+    report(outcome, 0);
+    assert.deepEqual(outcome.mismatches, []);
+    assert.equal(outcome.prefiltered.regexes, PREFILTER.length);
+    assert.ok(outcome.prefiltered.subjects >= 10);
+    assert.ok(outcome.matched >= 10, `only ${outcome.matched} matches`);
+  });
+
   it("agrees with V8 on every crafted and seeded random pattern it accepts", async () => {
     for (const [kind, list] of [
       ["crafted", CRAFTED],
@@ -470,6 +560,9 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
     assert.equal(outcome.limitHits, 0);
     assert.ok(outcome.regexes >= 300, `only ${outcome.regexes} fail2ban regexes`);
     assert.ok(outcome.matched >= 1000, `only ${outcome.matched} matches`);
+    // sshd's `Failed …` regexes at least: their ": " forms fail at once on lines without ": ".
+    assert.ok(outcome.prefiltered.regexes >= 2, `${outcome.prefiltered.regexes} prefiltered regexes`);
+    assert.ok(outcome.prefiltered.subjects >= 1000, `${outcome.prefiltered.subjects} prefiltered subjects`);
     const refusedFilters = new Set(outcome.refusedOrigins.map((o) => o.slice(0, o.indexOf("["))));
     assert.deepEqual(refusedFilters, REFUSED_FILTERS, outcome.refusedOrigins.join("\n"));
   });
