@@ -6,9 +6,10 @@
  *
  *   rampart-scan-plan 1
  *   filter name=S maxlines=N usedns=yes|warn|no|raw
- *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S
+ *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S [ascii=S]
  *   date default-tz=N|none
  *   template kind=pattern|epoch|long-epoch|tai64n flags=N weight=F name=S options=O keys=L group=N pattern=S
+ *            [ascii=S]
  *   host name=S addresses=L
  *   end
  *
@@ -25,6 +26,10 @@
  *   WORD_END 1. keys: for kind=pattern, the strptime directive group names in pattern order
  *   (fail2ban's groupdict order); group: for epoch kinds, the capture holding the number. The
  *   date text fail2ban cuts out is always capture group 1.
+ * - ascii (optional, regex and template): the same regex for subjects whose bytes are all ASCII
+ *   (< 0x80), in pure-ASCII text, compiled without PCRE2_UTF (same options O); exactly equivalent
+ *   there, with the same capture groups (count and names, checked at compile). Without it the
+ *   pattern runs on every subject.
  * - date default-tz: `logtimezone` as minutes east of UTC, or none.
  * - host: an entry of the hosts file (hostname ids resolve there only; DNS is never queried).
  * - Unknown record kinds or fields are errors (a newer plan than this scanner understands).
