@@ -160,19 +160,6 @@ static size_t utf8_encode(uint32_t c, unsigned char out[4]) {
   return 4;
 }
 
-/* Whether s[0..n) is all ASCII, 8 bytes at a time. */
-static int is_ascii(const unsigned char *s, size_t n) {
-  uint64_t high = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    high |= w;
-  }
-  for (; i < n; i++) high |= s[i];
-  return (high & UINT64_C(0x8080808080808080)) == 0;
-}
-
 /* Byte offset of code point index cp, clamped to the line (Python clamps pos/endpos). */
 static size_t cp_to_byte(const line_t *L, int64_t cp) {
   if (cp <= 0) return 0;
@@ -1000,7 +987,7 @@ static int match_date(date_detector *d, int ti, const line_t *L, size_t pos, siz
     d->cur.pairs = need;
   }
   if (endpos > L->len) endpos = L->len;
-  int rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, d->cur.md);
+  int rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, L->ascii, d->cur.md);
   if (rc == 1) {
     d->search_hits[ti]++;
     return 1;
@@ -1238,9 +1225,9 @@ date_detector *date_detector_new(scan_plan *plan) {
   return d;
 }
 
-int date_detector_match(date_detector *d, const char *line, size_t len, double now, date_match *out) {
+int date_detector_match(date_detector *d, const char *line, size_t len, int ascii, double now, date_match *out) {
   memset(out, 0, sizeof *out);
-  line_t L = {(const unsigned char *)line, len, is_ascii((const unsigned char *)line, len)};
+  line_t L = {(const unsigned char *)line, len, ascii};
   win_slot slot;
   int ti = -1;
   int rc = match_time(d, &L, now, &slot, &ti);

@@ -26,11 +26,12 @@ typedef struct {
 date_detector *date_detector_new(scan_plan *plan);
 
 /*
- * DateDetector.getTime(line) for one line of valid UTF-8 (no trailing newline), with `now`
- * (epoch seconds) standing for time.time(). Returns 0, or -1 when a template regex hit the
- * match limit (hostile line; `out` is then "not found").
+ * DateDetector.getTime(line) for one line of valid UTF-8 (no trailing newline; `ascii`: whether
+ * every byte is < 0x80, utf8_check), with `now` (epoch seconds) standing for time.time().
+ * Returns 0, or -1 when a template regex hit the match limit (hostile line; `out` is then "not
+ * found").
  */
-int date_detector_match(date_detector *d, const char *line, size_t len, double now, date_match *out);
+int date_detector_match(date_detector *d, const char *line, size_t len, int ascii, double now, date_match *out);
 
 /*
  * Makes dst's state (template order, hits, last positions, mktime's guess) a copy of src's, so

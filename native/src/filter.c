@@ -130,6 +130,8 @@ struct scan_filter {
   pcre2_match_data *md;
   gval *slots; /* scratch, max slot_count */
   text_buf line_buf;    /* the line without its date, and "\n" (tupleLinesBuffer) */
+  int line_ascii;       /* the line is all ASCII, so is every buffer a filter regex searches (parts
+                           of it, "\n", ""): they run their ASCII variants */
   text_buf content_buf; /* <F-CONTENT> and "\n" */
   text_buf scratch;     /* hosts lookups */
   int has_last_date;
@@ -303,7 +305,7 @@ oom:
  * regex gave up (match limit, or another PCRE2 error).
  */
 static int fregex_search(scan_filter *f, const fregex *r, const char *subject, size_t len, groups *out) {
-  int rc = scan_regex_search(r->re, subject, len, 0, f->md);
+  int rc = scan_regex_search(r->re, subject, len, 0, f->line_ascii, f->md);
   if (rc <= 0) return rc < 0 ? -1 : 0;
   if (!out) return 1;
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
@@ -751,11 +753,12 @@ abandon:
  * log-filter.ts cutDate: the date stage. Advances the date detector and the last date, and says
  * what the rest of the pipeline gets (see scan_date_outcome).
  */
-static void date_stage(scan_filter *f, const char *line, size_t len, double now, scan_date_outcome *o) {
+static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, double now,
+                       scan_date_outcome *o) {
   memset(o, 0, sizeof *o);
   date_match m;
   memset(&m, 0, sizeof m);
-  if (date_detector_match(f->dates, line, len, now, &m) < 0) {
+  if (date_detector_match(f->dates, line, len, ascii, now, &m) < 0) {
     o->kind = SCAN_DATE_ABANDONED;
     return;
   }
@@ -804,11 +807,11 @@ static void date_stage(scan_filter *f, const char *line, size_t len, double now,
   o->time = has_date ? date : now;
 }
 
-int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t number, double now,
+int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, uint64_t number, double now,
                      scan_line_result *out) {
   memset(out, 0, sizeof *out);
   scan_date_outcome *o = &out->date;
-  date_stage(f, line, len, now, o);
+  date_stage(f, line, len, ascii, now, o);
   if (o->kind == SCAN_DATE_ABANDONED) {
     out->abandoned = 1;
     return 0;
@@ -826,11 +829,13 @@ int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t numb
     b->len = len;
   }
   b->data[b->len++] = '\n';
+  f->line_ascii = ascii;
   return find_failures(f, o->time, number, now, out);
 }
 
-void scan_filter_date_line(scan_filter *f, const char *line, size_t len, double now, scan_date_outcome *out) {
-  date_stage(f, line, len, now, out);
+void scan_filter_date_line(scan_filter *f, const char *line, size_t len, int ascii, double now,
+                           scan_date_outcome *out) {
+  date_stage(f, line, len, ascii, now, out);
 }
 
 int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src) {

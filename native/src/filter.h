@@ -53,16 +53,18 @@ scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *
 
 /*
  * LogFilter.processLine for one line: valid UTF-8, no newline, already cut to the maximum line
- * length. 0, or -1 when out of memory.
+ * length; `ascii` says whether every byte is < 0x80 (the regexes then run their ASCII variants).
+ * 0, or -1 when out of memory.
  */
-int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t number, double now,
+int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, uint64_t number, double now,
                      scan_line_result *out);
 
 /*
  * Only the date stage of scan_filter_line (LogFilter.replayDate): the date detector and the last
  * date advance as they would there; no regex runs, nothing is reported or counted.
  */
-void scan_filter_date_line(scan_filter *f, const char *line, size_t len, double now, scan_date_outcome *out);
+void scan_filter_date_line(scan_filter *f, const char *line, size_t len, int ascii, double now,
+                           scan_date_outcome *out);
 
 /* Makes dst's date stage (detector and last date) a copy of src's. -1 when out of memory. */
 int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src);

@@ -666,9 +666,11 @@ static void process_line(worker *w, const char *p, size_t n, int overlong, int m
   size_t keep = keep_bytes();
   if (n > keep) n = keep;
   const unsigned char *s = (const unsigned char *)p;
-  if (!utf8_is_valid(s, n)) {
+  int ascii; /* every byte < 0x80: the regexes may run their ASCII variants (regex.h) */
+  if (!utf8_check(s, n, &ascii)) {
     n = utf8_repair(s, n, w->decode_buf);
     s = w->decode_buf;
+    ascii = 0;
   }
   /* JS text.slice(0, maxLineLength) counts UTF-16 units. When the cut falls inside a surrogate
      pair JS keeps a lone high surrogate, which UTF-8 cannot carry. It stands in as U+FFFD: the
@@ -681,15 +683,16 @@ static void process_line(worker *w, const char *p, size_t n, int overlong, int m
     s = w->decode_buf;
     memcpy(w->decode_buf + n, "\xEF\xBF\xBD", 3);
     n += 3;
+    ascii = 0;
   }
   if (w->mode == RUN_DATES) {
     scan_date_outcome o;
-    scan_filter_date_line(w->filter, (const char *)s, n, A.now, &o);
+    scan_filter_date_line(w->filter, (const char *)s, n, ascii, A.now, &o);
     if (w->record) record_date(w, &o);
     return;
   }
   scan_line_result r;
-  if (scan_filter_line(w->filter, (const char *)s, n, w->line_number, A.now, &r) != 0) out_of_memory();
+  if (scan_filter_line(w->filter, (const char *)s, n, ascii, w->line_number, A.now, &r) != 0) out_of_memory();
   if (w->record) record_date(w, &r.date);
   if (w->mode != RUN_FULL) return;
   if (r.abandoned) {

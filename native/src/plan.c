@@ -196,13 +196,16 @@ static int parse_options(ctx *c, const char *s, size_t n, uint32_t *out) {
   return 0;
 }
 
-/* The fields of a record, each key once; `expected` lists the keys it must have, no more. */
+/*
+ * The fields of a record, each key once; `expected` lists the keys it may have, no more: the
+ * first `required` must be there, the others are optional (out[k].key NULL when absent).
+ */
 static int split_fields(ctx *c, const char *rest, size_t n, const char *const *expected, int expected_count,
-                        field *out) {
+                        int required, field *out) {
   for (int i = 0; i < expected_count; i++) out[i].key = NULL;
   size_t start = 0;
   int seen = 0;
-  if (n == 0 && expected_count > 0) return fail(c, "missing field '%s'", expected[0]);
+  if (n == 0 && required > 0) return fail(c, "missing field '%s'", expected[0]);
   for (size_t i = 0; n > 0 && i <= n; i++) {
     if (i < n && rest[i] != ' ') continue;
     const char *f = rest + start;
@@ -224,7 +227,7 @@ static int split_fields(ctx *c, const char *rest, size_t n, const char *const *e
     out[index].value_len = len - key_len - 1;
     seen++;
   }
-  for (int k = 0; k < expected_count; k++)
+  for (int k = 0; k < required; k++)
     if (!out[k].key) return fail(c, "missing field '%s'", expected[k]);
   (void)seen;
   return 0;
@@ -248,7 +251,7 @@ static int parse_filter(ctx *c, const char *rest, size_t n, scan_plan *plan, int
   static const char *const keys[] = {"name", "maxlines", "usedns"};
   field f[3];
   if (*seen_filter) return fail(c, "a second 'filter' record");
-  if (split_fields(c, rest, n, keys, 3, f) != 0) return -1;
+  if (split_fields(c, rest, n, keys, 3, 3, f) != 0) return -1;
   if (decode_s(c, "name", f[0].value, f[0].value_len, 0, &plan->name, NULL) != 0) return -1;
   long maxlines;
   if (parse_int(c, "maxlines", f[1].value, f[1].value_len, 1, 1000000, &maxlines) != 0) return -1;
@@ -265,10 +268,20 @@ static int parse_filter(ctx *c, const char *rest, size_t n, scan_plan *plan, int
   return 0;
 }
 
+/* The optional `ascii` field of a regex or template: its pattern for all-ASCII subjects. */
+static int parse_ascii(ctx *c, const field *f, scan_regex *r) {
+  if (!f->key) return 0;
+  if (decode_s(c, "ascii", f->value, f->value_len, 1, &r->ascii_pattern, &r->ascii_pattern_len) != 0) return -1;
+  for (size_t i = 0; i < r->ascii_pattern_len; i++)
+    if ((unsigned char)r->ascii_pattern[i] >= 0x80) return fail(c, "field 'ascii' is not ASCII");
+  return 0;
+}
+
 static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
-  static const char *const keys[] = {"role", "options", "start", "names", "pattern", "absent", "absent-pattern"};
-  field f[7];
-  if (split_fields(c, rest, n, keys, 7, f) != 0) return -1;
+  static const char *const keys[] = {"role",  "options", "start",          "names",       "pattern",
+                                     "ascii", "absent",  "absent-pattern", "absent-ascii"};
+  field f[9];
+  if (split_fields(c, rest, n, keys, 9, 5, f) != 0) return -1;
   scan_regex **list;
   int *count;
   if (value_is(&f[0], "pref")) {
@@ -309,24 +322,25 @@ static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   if (decode_list(c, "names", f[3].value, f[3].value_len, 1, 1, &r->capture_names, &r->capture_names_len) != 0)
     return -1;
   if (decode_s(c, "pattern", f[4].value, f[4].value_len, 1, &r->pattern, &r->pattern_len) != 0) return -1;
-  if ((f[5].value_len == 0) != (f[6].value_len == 0))
-    return fail(c, "fields 'absent' and 'absent-pattern' are given together or both empty");
-  if (f[5].value_len == 0) return 0;
-  if (decode_s(c, "absent", f[5].value, f[5].value_len, 0, &r->absent_literal, &r->absent_literal_len) != 0)
+  if (parse_ascii(c, &f[5], r) != 0) return -1;
+  if (!f[6].key != !f[7].key) return fail(c, "fields 'absent' and 'absent-pattern' come together");
+  if (!f[6].key) return f[8].key ? fail(c, "field 'absent-ascii' without 'absent'") : 0;
+  if (f[6].value_len == 0) return fail(c, "field 'absent' is empty");
+  if (decode_s(c, "absent", f[6].value, f[6].value_len, 0, &r->absent_literal, &r->absent_literal_len) != 0)
     return -1;
   r->absent = calloc(1, sizeof *r->absent);
   if (!r->absent) return fail(c, "out of memory");
-  if (decode_s(c, "absent-pattern", f[6].value, f[6].value_len, 1, &r->absent->pattern, &r->absent->pattern_len) !=
+  if (decode_s(c, "absent-pattern", f[7].value, f[7].value_len, 1, &r->absent->pattern, &r->absent->pattern_len) !=
       0)
     return -1;
-  return 0;
+  return parse_ascii(c, &f[8], r->absent);
 }
 
 static int parse_date(ctx *c, const char *rest, size_t n, scan_plan *plan, int *seen_date) {
   static const char *const keys[] = {"default-tz"};
   field f[1];
   if (*seen_date) return fail(c, "a second 'date' record");
-  if (split_fields(c, rest, n, keys, 1, f) != 0) return -1;
+  if (split_fields(c, rest, n, keys, 1, 1, f) != 0) return -1;
   if (value_is(&f[0], "none")) plan->has_default_tz = 0;
   else {
     long tz;
@@ -339,9 +353,10 @@ static int parse_date(ctx *c, const char *rest, size_t n, scan_plan *plan, int *
 }
 
 static int parse_template(ctx *c, const char *rest, size_t n, scan_plan *plan) {
-  static const char *const keys[] = {"kind", "flags", "weight", "name", "options", "keys", "group", "pattern"};
-  field f[8];
-  if (split_fields(c, rest, n, keys, 8, f) != 0) return -1;
+  static const char *const keys[] = {"kind", "flags", "weight", "name", "options",
+                                     "keys", "group", "pattern", "ascii"};
+  field f[9];
+  if (split_fields(c, rest, n, keys, 9, 8, f) != 0) return -1;
   if (grow(c, (void **)&plan->templates, plan->template_count, sizeof *plan->templates) != 0) return -1;
   plan_template *t = &plan->templates[plan->template_count++];
   if (value_is(&f[0], "pattern")) t->kind = TEMPLATE_PATTERN;
@@ -383,13 +398,13 @@ static int parse_template(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   t->group = (int)group;
   if (decode_s(c, "pattern", f[7].value, f[7].value_len, 1, &t->regex.pattern, &t->regex.pattern_len) != 0)
     return -1;
-  return 0;
+  return parse_ascii(c, &f[8], &t->regex);
 }
 
 static int parse_host(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   static const char *const keys[] = {"name", "addresses"};
   field f[2];
-  if (split_fields(c, rest, n, keys, 2, f) != 0) return -1;
+  if (split_fields(c, rest, n, keys, 2, 2, f) != 0) return -1;
   if (grow(c, (void **)&plan->hosts, plan->host_count, sizeof *plan->hosts) != 0) return -1;
   plan_host *h = &plan->hosts[plan->host_count++];
   if (decode_s(c, "name", f[0].value, f[0].value_len, 0, &h->name, NULL) != 0) return -1;

@@ -6,9 +6,11 @@
  *
  *   rampart-scan-plan 1
  *   filter name=S maxlines=N usedns=yes|warn|no|raw
- *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S absent=S absent-pattern=S
+ *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S [ascii=S]
+ *         [absent=S absent-pattern=S [absent-ascii=S]]
  *   date default-tz=N|none
  *   template kind=pattern|epoch|long-epoch|tai64n flags=N weight=F name=S options=O keys=L group=N pattern=S
+ *            [ascii=S]
  *   host name=S addresses=L
  *   end
  *
@@ -19,15 +21,20 @@
  * - O: PCRE2 compile options as letters: i (CASELESS), m (MULTILINE), s (DOTALL); may be empty.
  * - start: 32 hex digits = 16 bytes of the start-character bitmap (byte k, bit j = character
  *   8k+j), or * for "any character may start a match".
- * - regex absent / absent-pattern: a prefilter, or both empty. On a subject where the literal
- *   `absent` occurs nowhere, `absent-pattern` (the pattern with the alternatives that need the
- *   literal made to fail at once; the same groups) gives exactly the pattern's answer.
+ * - regex absent / absent-pattern: a prefilter. On a subject where the literal `absent` (not
+ *   empty) occurs nowhere, `absent-pattern` (the pattern with the alternatives that need the
+ *   literal made to fail at once; the same groups) gives exactly the pattern's answer;
+ *   absent-ascii is its ASCII variant.
  * - regex names: the capture name of each group by index, starting at group 1 (fail2ban's group
  *   names: ip4, ip6, dns, fid, user, mlfid, content, nofail, ...).
  * - template: in the detector's initial order. flags: LINE_BEGIN 8, LINE_END 4, WORD_BEGIN 2,
  *   WORD_END 1. keys: for kind=pattern, the strptime directive group names in pattern order
  *   (fail2ban's groupdict order); group: for epoch kinds, the capture holding the number. The
  *   date text fail2ban cuts out is always capture group 1.
+ * - ascii (optional, regex and template): the same regex for subjects whose bytes are all ASCII
+ *   (< 0x80), in pure-ASCII text, compiled without PCRE2_UTF (same options O); exactly equivalent
+ *   there, with the same capture groups (count and names, checked at compile). Without it the
+ *   pattern runs on every subject.
  * - date default-tz: `logtimezone` as minutes east of UTC, or none.
  * - host: an entry of the hosts file (hostname ids resolve there only; DNS is never queried).
  * - Unknown record kinds or fields are errors (a newer plan than this scanner understands).

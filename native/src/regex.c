@@ -61,53 +61,92 @@ int scan_regex_compile(scan_regex *r, char *err, size_t errlen) {
   return rc;
 }
 
-static int compile_one(scan_regex *r, char *err, size_t errlen);
-
-/* The regex, and its prefilter variant, which must have the very same groups (numbers, names). */
-static int compile_locked(scan_regex *r, char *err, size_t errlen) {
-  if (r->code) return 0;
-  if (compile_one(r, err, errlen) != 0) return -1;
-  if (!r->absent) return 0;
-  scan_regex *a = r->absent;
-  a->options = r->options;
-  if (compile_one(a, err, errlen) != 0) return -1;
-  uint32_t names[2][3];
-  PCRE2_SPTR tables[2];
-  for (int k = 0; k < 2; k++) {
-    const pcre2_code *code = k ? a->code : r->code;
-    pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &names[k][0]);
-    pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &names[k][1]);
-    pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &tables[k]);
-  }
-  if (a->capture_count != r->capture_count || names[0][0] != names[1][0] || names[0][1] != names[1][1] ||
-      (names[0][0] && memcmp(tables[0], tables[1], (size_t)names[0][0] * names[0][1]) != 0)) {
-    snprintf(err, errlen, "the prefilter variant of the pattern has other groups than the pattern");
-    return -1;
-  }
-  return 0;
-}
-
-static int compile_one(scan_regex *r, char *err, size_t errlen) {
+/* One pattern with regex.c's options (+ `options`); NULL with a message in err. */
+static pcre2_code *compile_one(const char *pattern, size_t len, uint32_t options, const char *what, char *err,
+                               size_t errlen) {
   pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
   pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
   int code;
   PCRE2_SIZE offset;
-  r->code = pcre2_compile((PCRE2_SPTR)r->pattern, r->pattern_len,
-                          PCRE2_UTF | PCRE2_NO_UTF_CHECK | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | r->options,
-                          &code, &offset, cc);
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | options, &code,
+                                 &offset, cc);
   pcre2_compile_context_free(cc);
-  if (!r->code) {
+  if (!re) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(code, message, sizeof message);
-    snprintf(err, errlen, "%s at offset %zu", (const char *)message, (size_t)offset);
-    return -1;
+    snprintf(err, errlen, "%s%s at offset %zu", what, (const char *)message, (size_t)offset);
+    return NULL;
   }
-  /* Without JIT (no JIT support, out of executable memory) the interpreter runs it instead. */
-  r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+  return re;
+}
+
+/* Whether two compiled patterns have the same capture groups: count and name table. */
+static int same_groups(const pcre2_code *a, const pcre2_code *b) {
+  uint32_t ca = 0, cb = 0, na = 0, nb = 0, sa = 0, sb = 0;
+  PCRE2_SPTR ta = NULL, tb = NULL;
+  pcre2_pattern_info(a, PCRE2_INFO_CAPTURECOUNT, &ca);
+  pcre2_pattern_info(b, PCRE2_INFO_CAPTURECOUNT, &cb);
+  pcre2_pattern_info(a, PCRE2_INFO_NAMECOUNT, &na);
+  pcre2_pattern_info(b, PCRE2_INFO_NAMECOUNT, &nb);
+  pcre2_pattern_info(a, PCRE2_INFO_NAMEENTRYSIZE, &sa);
+  pcre2_pattern_info(b, PCRE2_INFO_NAMEENTRYSIZE, &sb);
+  pcre2_pattern_info(a, PCRE2_INFO_NAMETABLE, &ta);
+  pcre2_pattern_info(b, PCRE2_INFO_NAMETABLE, &tb);
+  if (ca != cb || na != nb || sa != sb) return 0;
+  return na == 0 || memcmp(ta, tb, (size_t)na * sa) == 0;
+}
+
+static int compile_locked(scan_regex *r, char *err, size_t errlen) {
+  if (r->code) return 0;
+  pcre2_code *code =
+      compile_one(r->pattern, r->pattern_len, PCRE2_UTF | PCRE2_NO_UTF_CHECK | r->options, "", err, errlen);
+  if (!code) return -1;
+  pcre2_code *ascii = NULL;
+  if (r->ascii_pattern) {
+    ascii = compile_one(r->ascii_pattern, r->ascii_pattern_len, r->options, "ASCII variant: ", err, errlen);
+    if (ascii && !same_groups(code, ascii)) {
+      snprintf(err, errlen, "ASCII variant: its capture groups (count or names) differ from the pattern's");
+      pcre2_code_free(ascii);
+      ascii = NULL;
+    }
+    if (!ascii) {
+      pcre2_code_free(code);
+      return -1;
+    }
+  }
+  /* The prefilter variant must have the very same groups (numbers, names). */
+  if (r->absent) {
+    r->absent->options = r->options;
+    if (compile_locked(r->absent, err, errlen) != 0 || !same_groups(code, r->absent->code)) {
+      if (r->absent->code) snprintf(err, errlen, "prefilter variant: its capture groups differ from the pattern's");
+      pcre2_code_free(code);
+      if (ascii) pcre2_code_free(ascii);
+      return -1;
+    }
+  }
   uint32_t count = 0;
-  pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &count);
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count);
   r->capture_count = (int)count;
+  r->ascii_code = ascii;
+  r->code = code;
   return 0;
+}
+
+/* run[v], made now if it is not yet: a JIT-compiled copy of the compiled pattern. NULL when out
+   of memory. */
+static pcre2_code *prepare_run(scan_regex *r, int v) {
+  pthread_mutex_lock(&compile_lock);
+  pcre2_code *run = atomic_load_explicit(&r->run[v], memory_order_relaxed);
+  if (!run) {
+    run = pcre2_code_copy(v ? r->ascii_code : r->code);
+    if (run) {
+      /* Without JIT (no JIT support, out of executable memory) the interpreter runs it instead. */
+      r->run_jit[v] = pcre2_jit_compile(run, PCRE2_JIT_COMPLETE) == 0;
+      atomic_store_explicit(&r->run[v], run, memory_order_release);
+    }
+  }
+  pthread_mutex_unlock(&compile_lock);
+  return run;
 }
 
 /* Whether `lit` (n >= 1 bytes) occurs in s[0..len). memchr (vectorized) finds candidates; glibc's
@@ -123,7 +162,8 @@ static int contains(const char *s, size_t len, const char *lit, size_t n) {
   return 0;
 }
 
-int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, pcre2_match_data *md) {
+int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
+                      pcre2_match_data *md) {
   if (!r->code) {
     char err[300];
     if (scan_regex_compile(r, err, sizeof err) != 0) return -2;
@@ -131,7 +171,7 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
   if (start > len) return 0;
   /* A search from `start` that needs the literal needs it at or after `start`: looking in the
      whole subject is the same test or a weaker one (never a wrong answer). */
-  if (r->absent && !contains(subject, len, r->absent_literal, r->absent_literal_len)) r = r->absent;
+  if (r->absent && !contains(subject ? subject : "", len, r->absent_literal, r->absent_literal_len)) r = r->absent;
   ensure_context();
   /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped.
      A JIT-compiled pattern is run through pcre2_jit_match, the "fast path" (pcre2jit(3)): the
@@ -139,8 +179,13 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
      pcre2_match's argument checks, which cannot fail here (a subject with a length, an offset
      within it, no options but NO_UTF_CHECK, which the fast path implies). */
   if (!subject) subject = ""; /* pcre2_match's own substitute for a NULL empty subject */
-  int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context)
-                  : pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
+  /* An all-ASCII subject runs the ASCII variant (no UTF: NO_UTF_CHECK means nothing there). */
+  int v = ascii && r->ascii_code;
+  const pcre2_code *code = atomic_load_explicit(&r->run[v], memory_order_acquire);
+  if (!code && !(code = prepare_run(r, v))) return -2;
+  int rc = r->run_jit[v]
+               ? pcre2_jit_match(code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context)
+               : pcre2_match(code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
   if (rc >= 0) return 1;
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
@@ -168,8 +213,16 @@ void scan_regex_free(scan_regex *r) {
   r->absent_literal = NULL;
   if (r->code) pcre2_code_free(r->code);
   r->code = NULL;
+  if (r->ascii_code) pcre2_code_free(r->ascii_code);
+  r->ascii_code = NULL;
+  for (int v = 0; v < 2; v++) {
+    pcre2_code *run = atomic_exchange(&r->run[v], NULL);
+    if (run) pcre2_code_free(run);
+  }
   free(r->pattern);
   r->pattern = NULL;
+  free(r->ascii_pattern);
+  r->ascii_pattern = NULL;
   if (r->capture_names) {
     for (int i = 0; i < r->capture_names_len; i++) free(r->capture_names[i]);
     free(r->capture_names);

@@ -7,16 +7,29 @@
  * Every match runs under a match limit and a depth limit: a line built to make backtracking
  * explode costs bounded work and is reported, never hangs the scanner.
  *
+ * ASCII variant: a regex may also have a pattern for subjects whose bytes are all < 0x80 (the
+ * plan's `ascii` field, written by src/core/regex/pcre2-pattern.ts: every one-character atom as
+ * the byte class of the ASCII characters V8 matches with it), compiled without PCRE2_UTF. On such
+ * a subject it matches exactly what the UTF pattern matches, with less work per character. It is
+ * compiled together with the UTF pattern, and must compile to the same capture groups (count and
+ * name table), or the compile fails.
+ *
+ * JIT: each of the two is JIT-compiled on the first search that runs it (a log that is all
+ * ASCII never JIT-compiles the UTF pattern, which costs as much as the rest of a short log's
+ * scan), into a copy of the compiled pattern that searches then use.
+ *
  * Threads: compiled regexes are shared; the match context and its JIT stack are per thread
  * (made on a thread's first search, freed by scan_regex_thread_done). A compile takes a lock,
  * so two threads may compile lazily; a thread that reads `code` without compiling must have
- * called scan_regex_compile on that regex itself first (or run after its compile).
+ * called scan_regex_compile on that regex itself first (or run after its compile). The JIT
+ * copies are made under the same lock and published atomically.
  */
 #ifndef RAMPART_REGEX_H
 #define RAMPART_REGEX_H
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +46,18 @@ typedef struct scan_regex {
      start_chars[b >> 3] & (1 << (b & 7)) == 0 cannot match (the regex is not run). */
   int has_start_chars;
   uint8_t start_chars[16];
-  pcre2_code *code;       /* NULL until compiled */
-  int jit;                /* 1 when pcre2_jit_compile succeeded: matches take the JIT fast path */
+  char *ascii_pattern;    /* NUL-terminated ASCII variant (see above), or NULL */
+  size_t ascii_pattern_len;
+  pcre2_code *code;       /* NULL until compiled (not JIT-compiled: see `run`) */
+  pcre2_code *ascii_code; /* compiled with `code` when ascii_pattern is set (without PCRE2_UTF) */
+  /* What searches run: [0] a copy of `code`, [1] of `ascii_code`, JIT-compiled, made by the
+     first search that needs it; NULL until then. */
+  _Atomic(pcre2_code *) run[2];
+  int run_jit[2];         /* 1 when pcre2_jit_compile succeeded: matches take the JIT fast path */
   /* The plan's prefilter (pcre2-pattern.ts, absentLiteral): on a subject where absent_literal
      occurs nowhere, `absent` (this regex with the alternatives that need the literal made to fail
-     at once; the same groups) gives exactly this regex's answer, faster. NULL when none. */
+     at once; the same groups, compiled with this regex) gives exactly this regex's answer,
+     faster. NULL when none. */
   char *absent_literal;
   size_t absent_literal_len;
   struct scan_regex *absent;
@@ -47,15 +67,18 @@ typedef struct scan_regex {
    any thread searches. */
 void scan_regex_set_limits(uint32_t match_limit, uint32_t depth_limit);
 
-/* Compiles (with JIT when available). 0 on success; -1 with a message in err. */
+/* Compiles (with JIT when available), the ASCII variant too. 0 on success; -1 with a message in err. */
 int scan_regex_compile(scan_regex *r, char *err, size_t errlen);
 
 /*
  * Python `regex.search(subject, start, len)`: the first match at or after byte offset `start`
- * in subject[0..len). Compiles on first use. Returns 1 (match; spans in `md`), 0 (no match),
- * -1 (match or depth limit hit: the subject is hostile), -2 (other PCRE2 error).
+ * in subject[0..len). `ascii`: the caller knows every byte of subject[0..len) is < 0x80 (the
+ * ASCII variant then runs, when the regex has one). Compiles on first use. Returns 1 (match;
+ * spans in `md`), 0 (no match), -1 (match or depth limit hit: the subject is hostile), -2 (other
+ * PCRE2 error).
  */
-int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, pcre2_match_data *md);
+int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
+                      pcre2_match_data *md);
 
 /* Whether a subject starting with byte `first` may match (start-character filter). */
 static inline int scan_regex_may_start(const scan_regex *r, unsigned char first) {

@@ -66,7 +66,13 @@ static inline void lead_info(unsigned char b, int *need, unsigned char *lower, u
 }
 
 int utf8_is_valid(const unsigned char *s, size_t n) {
-  size_t i = 0;
+  int ascii;
+  return utf8_check(s, n, &ascii);
+}
+
+int utf8_check(const unsigned char *s, size_t n, int *ascii) {
+  size_t i = ascii_run(s, n);
+  *ascii = i == n;
   while (i < n) {
     i += ascii_run(s + i, n - i);
     if (i >= n) break;

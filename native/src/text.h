@@ -23,6 +23,9 @@ void text_buf_free(text_buf *b);
 /* Whether s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
 int utf8_is_valid(const unsigned char *s, size_t n);
 
+/* utf8_is_valid, also telling whether s[0..n) is all ASCII (*ascii, at no extra cost). */
+int utf8_check(const unsigned char *s, size_t n, int *ascii);
+
 /*
  * WHATWG UTF-8 decode with replacement, re-encoded as UTF-8: every maximal invalid subpart
  * becomes U+FFFD (EF BF BD). `out` must hold 3 * n bytes. Returns the output length.

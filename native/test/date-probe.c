@@ -23,6 +23,7 @@
 
 #include "date.h"
 #include "plan.h"
+#include "text.h"
 
 static char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -82,7 +83,9 @@ int main(int argc, char **argv) {
     size_t n = (size_t)got;
     if (n > 0 && line[n - 1] == '\n') n--;
     date_match m;
-    if (date_detector_match(d, line, n, now, &m) < 0) {
+    int ascii;
+    utf8_check((const unsigned char *)line, n, &ascii);
+    if (date_detector_match(d, line, n, ascii, now, &m) < 0) {
       puts("L");
       continue;
     }

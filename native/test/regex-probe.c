@@ -9,8 +9,9 @@
  * stdin: one record per line, fields separated by one TAB, each percent-encoded (%HH for any
  * byte; at least "%", TAB, CR, LF and NUL must be encoded):
  *
- *   P  PATTERN  OPTIONS  [ABSENT  ABSENT-PATTERN]
- *                                  compile a pattern (used by the S records that follow), with the
+ *   P  PATTERN  OPTIONS  [ASCII  [ABSENT  ABSENT-PATTERN  [ABSENT-ASCII]]]
+ *                                  compile a pattern (used by the S records that follow), with
+ *                                  ASCII as its ASCII variant (regex.h) when not empty, and the
  *                                  plan's prefilter when given (regex.h: absent_literal, absent)
  *   S  SUBJECT  START  [MODE]      search the current pattern
  *
@@ -19,10 +20,12 @@
  * START is reported (Python `search(subject, START)`). MODE "g" lists every match like a global
  * search (after an empty match the next search starts one character later). MODE "r" ignores
  * SUBJECT and searches globally through every code point U+0000-U+10FFFF (surrogates left out),
- * in order, reporting which code points are matched as exactly one character.
+ * in order, reporting which code points are matched as exactly one character. A MODE of "a", "ga"
+ * or "ra" searches the same with the ASCII variant (regex.c's `ascii` flag): the subject must be
+ * all ASCII ("X not-ascii" otherwise); "ra" sweeps U+0000-U+007F only.
  *
  * stdout: one line per record:
- *   C <capture count>                    P: compiled
+ *   C <capture count> [A]                P: compiled (A: with its ASCII variant)
  *   E <message>                          P: the pattern does not compile (and S: no pattern)
  *   N                                    no match
  *   L                                    match or depth limit hit
@@ -84,10 +87,11 @@ static size_t utf8_len(unsigned char b) {
 
 /* Every code point but the surrogates, UTF-8 encoded; the code point at each byte offset. */
 static char *all_chars;
-static size_t all_len;
+static size_t all_chars_len;
 
 static void build_all_chars(void) {
   if (all_chars) return;
+  size_t all_len = 0;
   all_chars = malloc(4 * 0x110000);
   for (uint32_t cp = 0; cp <= 0x10ffff; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue;
@@ -112,6 +116,7 @@ static void build_all_chars(void) {
       all_len += 4;
     }
   }
+  all_chars_len = all_len;
 }
 
 static uint32_t decode_at(const unsigned char *s, size_t *len) {
@@ -124,13 +129,14 @@ static uint32_t decode_at(const unsigned char *s, size_t *len) {
 }
 
 /* MODE r: the code points matched as exactly one character, as ranges. */
-static void sweep(scan_regex *r, pcre2_match_data *md) {
+static void sweep(scan_regex *r, pcre2_match_data *md, int ascii) {
   build_all_chars();
   printf("R");
   long lo = -1, hi = -1;
   size_t pos = 0;
+  size_t all_len = ascii ? 128 : all_chars_len; /* U+0000-U+007F come first, one byte each */
   while (pos <= all_len) {
-    int rc = scan_regex_search(r, all_chars, all_len, pos, md);
+    int rc = scan_regex_search(r, all_chars, all_len, pos, ascii, md);
     if (rc != 1) {
       if (rc < 0) printf(" error %d", rc);
       break;
@@ -166,11 +172,12 @@ static void report_match(const scan_regex *r, pcre2_match_data *md) {
   printf("\n");
 }
 
-static void search_all(scan_regex *r, pcre2_match_data *md, const char *subject, size_t len, size_t start) {
+static void search_all(scan_regex *r, pcre2_match_data *md, const char *subject, size_t len, size_t start,
+                       int ascii) {
   printf("G");
   size_t pos = start;
   while (pos <= len) {
-    int rc = scan_regex_search(r, subject, len, pos, md);
+    int rc = scan_regex_search(r, subject, len, pos, ascii, md);
     if (rc != 1) {
       if (rc < 0) printf(" error %d", rc);
       break;
@@ -197,12 +204,12 @@ int main(void) {
   while ((got = getline(&line, &cap, stdin)) != -1) {
     size_t n = (size_t)got;
     if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
-    char *fields[6] = {0};
-    size_t lens[6] = {0};
+    char *fields[7] = {0};
+    size_t lens[7] = {0};
     int count = 0;
     for (char *p = line;;) {
       char *tab = memchr(p, '\t', (size_t)(line + n - p));
-      if (count < 6) {
+      if (count < 7) {
         fields[count] = p;
         lens[count] = tab ? (size_t)(tab - p) : (size_t)(line + n - p);
         count++;
@@ -215,41 +222,59 @@ int main(void) {
       memset(&current, 0, sizeof current);
       current.pattern = malloc(lens[1] + 1);
       current.pattern_len = decode(fields[1], lens[1], current.pattern);
+      if (count >= 4 && lens[3] > 0) {
+        current.ascii_pattern = malloc(lens[3] + 1);
+        current.ascii_pattern_len = decode(fields[3], lens[3], current.ascii_pattern);
+      }
+      if (count >= 6 && lens[4] > 0) {
+        current.absent_literal = malloc(lens[4] + 1);
+        current.absent_literal_len = decode(fields[4], lens[4], current.absent_literal);
+        current.absent = calloc(1, sizeof *current.absent);
+        current.absent->pattern = malloc(lens[5] + 1);
+        current.absent->pattern_len = decode(fields[5], lens[5], current.absent->pattern);
+        if (count >= 7 && lens[6] > 0) {
+          current.absent->ascii_pattern = malloc(lens[6] + 1);
+          current.absent->ascii_pattern_len = decode(fields[6], lens[6], current.absent->ascii_pattern);
+        }
+      }
       char *opts = malloc(lens[2] + 1);
       decode(fields[2], lens[2], opts);
       current.options = parse_options(opts);
       free(opts);
-      if (count >= 5 && lens[3] > 0) {
-        current.absent_literal = malloc(lens[3] + 1);
-        current.absent_literal_len = decode(fields[3], lens[3], current.absent_literal);
-        current.absent = calloc(1, sizeof *current.absent);
-        current.absent->pattern = malloc(lens[4] + 1);
-        current.absent->pattern_len = decode(fields[4], lens[4], current.absent->pattern);
-      }
       compiled = scan_regex_compile(&current, error, sizeof error) == 0;
-      if (compiled) printf("C %d\n", current.capture_count);
+      if (compiled) printf("C %d%s\n", current.capture_count, current.ascii_code ? " A" : "");
       else printf("E %s\n", error);
     } else if (lens[0] == 1 && fields[0][0] == 'S' && count >= 3) {
       if (!compiled) {
         printf("E %s\n", error);
         continue;
       }
-      char mode = count >= 4 && lens[3] == 1 ? fields[3][0] : 0;
+      size_t mode_len = count >= 4 ? lens[3] : 0;
+      char mode = mode_len >= 1 && fields[3][0] != 'a' ? fields[3][0] : 0;
+      int ascii = mode_len >= 1 && fields[3][mode_len - 1] == 'a';
       if (mode == 'r') {
-        sweep(&current, md);
+        sweep(&current, md, ascii);
         continue;
       }
       char *subject = malloc(lens[1] + 1);
       size_t subject_len = decode(fields[1], lens[1], subject);
+      int subject_ascii = 1;
+      for (size_t i = 0; i < subject_len; i++)
+        if ((unsigned char)subject[i] >= 0x80) subject_ascii = 0;
+      if (ascii && !subject_ascii) {
+        printf("X not-ascii\n");
+        free(subject);
+        continue;
+      }
       char startbuf[32];
       size_t sl = lens[2] < sizeof startbuf - 1 ? lens[2] : sizeof startbuf - 1;
       memcpy(startbuf, fields[2], sl);
       startbuf[sl] = '\0';
       size_t start = (size_t)strtoull(startbuf, NULL, 10);
       if (mode == 'g') {
-        search_all(&current, md, subject, subject_len, start);
+        search_all(&current, md, subject, subject_len, start, ascii);
       } else {
-        int rc = scan_regex_search(&current, subject, subject_len, start, md);
+        int rc = scan_regex_search(&current, subject, subject_len, start, ascii, md);
         if (rc == 1) report_match(&current, md);
         else if (rc == 0) printf("N\n");
         else if (rc == -1) printf("L\n");

@@ -42,7 +42,7 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
     if (!pcre.ok) return unsupported(`${role}regex ${JSON.stringify(regex.source)}: ${pcre.reason}`);
     const names = regex.captureNames.slice(1).map((n) => (n === undefined ? "-" : encode(n)));
     lines.push(
-      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)} absent=${encode(pcre.absent?.literal ?? "")} absent-pattern=${encode(pcre.absent?.pattern ?? "")}`,
+      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}${absentFields(pcre.absent)}`,
     );
   }
   lines.push(`date default-tz=${input.defaultTzMinutes === null ? "none" : input.defaultTzMinutes}`);
@@ -51,7 +51,7 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
     if (!pcre.ok) return unsupported(`date template ${JSON.stringify(t.name)}: ${pcre.reason}`);
     if (!Number.isFinite(t.weight)) return unsupported(`date template ${JSON.stringify(t.name)}: weight`);
     lines.push(
-      `template kind=${t.kind} flags=${t.flags} weight=${t.weight} name=${encode(t.name)} options=${pcre.options} keys=${t.keys.map(encode).join(",")} group=${t.group} pattern=${encode(pcre.pattern)}`,
+      `template kind=${t.kind} flags=${t.flags} weight=${t.weight} name=${encode(t.name)} options=${pcre.options} keys=${t.keys.map(encode).join(",")} group=${t.group} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}`,
     );
   }
   for (const [name, addresses] of input.hosts) {
@@ -60,6 +60,20 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
   }
   lines.push("end", "");
   return { ok: true, text: lines.join("\n") };
+}
+
+/** The optional ` ascii=` field: the pattern for all-ASCII subjects (PCRE2 without UTF). */
+/** The prefilter (toPcre2Pattern's `absent`): ` absent=… absent-pattern=… [absent-ascii=…]`, or "". */
+function absentFields(
+  absent: { literal: string; pattern: string; asciiPattern?: string } | undefined,
+): string {
+  if (absent === undefined) return "";
+  const ascii = absent.asciiPattern === undefined ? "" : ` absent-ascii=${encode(absent.asciiPattern)}`;
+  return ` absent=${encode(absent.literal)} absent-pattern=${encode(absent.pattern)}${ascii}`;
+}
+
+function asciiField(asciiPattern: string | undefined): string {
+  return asciiPattern === undefined ? "" : ` ascii=${encode(asciiPattern)}`;
 }
 
 function unsupported(reason: string): ScanPlan {

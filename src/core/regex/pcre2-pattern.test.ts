@@ -9,6 +9,13 @@ function pcre(source: string, flags = "u"): string {
   return r.pattern;
 }
 
+/** The ASCII variant (asserting the pattern is accepted with one). */
+function ascii(source: string, flags = "u"): string {
+  const r = toPcre2Pattern(source, flags);
+  if (!r.ok || r.asciiPattern === undefined) assert.fail(`${source} /${flags}: no ASCII variant`);
+  return r.asciiPattern;
+}
+
 function refused(source: string, flags = "u"): string {
   const r = toPcre2Pattern(source, flags);
   if (r.ok) assert.fail(`${source} /${flags} accepted as ${r.pattern}`);
@@ -26,11 +33,12 @@ describe("toPcre2Pattern", () => {
   });
 
   it("passes only the i flag on as an option; m and s are written into the pattern", () => {
-    assert.deepEqual(toPcre2Pattern("a", "giu"), { ok: true, pattern: "a", options: "i" });
+    assert.deepEqual(toPcre2Pattern("a", "giu"), { ok: true, pattern: "a", options: "i", asciiPattern: "a" });
     assert.deepEqual(toPcre2Pattern("^a$", "mu"), {
       ok: true,
       pattern: "(?<![^\\n\\r\\u{2028}\\u{2029}])a(?![^\\n\\r\\u{2028}\\u{2029}])",
       options: "",
+      asciiPattern: "(?<![^\\u{a}\\u{d}])a(?![^\\u{a}\\u{d}])",
     });
     assert.equal(pcre(".", "su"), "[\\s\\S]");
     assert.equal(pcre("."), "[^\\n\\r\\u{2028}\\u{2029}]");
@@ -126,6 +134,30 @@ describe("toPcre2Pattern", () => {
     assert.equal(pcre("\\u0390"), "\\u{390}");
     assert.match(refused("(.)\\1", "iu"), /case-drift/);
     assert.equal(pcre("([-/])\\1", "iu"), "([\\-\\/])(?(1)\\g{1})");
+  });
+
+  it("writes the ASCII variant: each one-character atom as the ASCII characters V8 matches", () => {
+    // literals and sets: a literal, a class, or the complement when shorter
+    assert.equal(ascii("a-b\\t"), "a\\-b\\u{9}");
+    assert.equal(ascii("[a-z\\-\\]\\^é]"), "[\\-\\]-\\^a-z]");
+    assert.equal(ascii("\\s\\S\\d\\w\\W"), "[\\u{9}-\\u{d} ][^\\u{9}-\\u{d} ][0-9][0-9A-Z_a-z][^0-9A-Z_a-z]");
+    assert.equal(ascii("\\p{L}\\P{L}[^\\p{L}\\p{N}_]", "iu"), "[A-Za-z][^A-Za-z][^0-9A-Z_a-z]");
+    // case folding from outside ASCII, and atoms with no ASCII member
+    assert.equal(ascii("\\u212a\\u017f[^k]", "iu"), "ks[^Kk]");
+    assert.equal(ascii("\\u212a[é]"), "[^\\s\\S][^\\s\\S]");
+    assert.equal(ascii("[kK]"), "[Kk]");
+    // '.', line anchors, \b (the same word characters on ASCII), backreferences, lookbehind
+    assert.equal(ascii(".[^]"), "[^\\u{a}\\u{d}][\\s\\S]");
+    assert.equal(ascii(".", "su"), "[\\s\\S]");
+    assert.equal(ascii("\\bk\\B", "iu"), "\\bk\\B");
+    assert.equal(
+      ascii("(?<n>[a-z])(?<=\\d.)\\k<n>", "iu"),
+      "(?<n>[A-Za-z])(?<=[0-9][^\\u{a}\\u{d}])(?(1)\\g{1})",
+    );
+    // the rewrites of the UTF pattern are kept
+    assert.equal(ascii("(?:|\\u00e9)*?b"), "(?:[^\\s\\S]|[^\\s\\S])*?b");
+    assert.equal(ascii("(?:(a)|b)*c"), "(?:(?:(?:a)|b)*(?:(a)|b))?c");
+    assert.equal(ascii("(?:\\s\\w)+"), "(?:[\\u{9}-\\u{d} ][0-9A-Z_a-z])+");
   });
 
   it("refuses what PCRE2 cannot hold", () => {

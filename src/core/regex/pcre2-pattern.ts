@@ -38,6 +38,23 @@
  * Not a difference worth refusing: V8 (ICU) knows a newer Unicode than PCRE2 10.42 (Unicode 14,
  * like Python 3.11, fail2ban's reference), so `\p{L}` etc. and case folding differ on code points
  * unassigned in Unicode 14 — where PCRE2 agrees with fail2ban.
+ *
+ * The ASCII variant (`asciiPattern`): the same regex for subjects whose characters are all
+ * U+0000–U+007F, which the scanner compiles WITHOUT PCRE2_UTF (same options) and runs on such
+ * lines — UTF mode costs PCRE2 work at every character even when there is no multi-byte one. It
+ * is the pattern above with every one-character atom (literal, set, `\d \w \s` and negations,
+ * `\p{…}`/`\P{…}`, `.`, and the classes written for `^`/`$` under `m`) replaced by the byte class
+ * of exactly the ASCII characters V8 matches with that atom under the pattern's flags (asked of
+ * V8, 128 tests per atom, cached): so it is exact on those subjects by construction. Under `i`
+ * that takes in V8's case folding from outside ASCII (U+212A matches `k`, U+017F `s`); an atom
+ * with no ASCII member becomes a class that never matches. Each class is closed under ASCII case
+ * when `i` is set (V8's caseless matching is), so PCRE2's CASELESS, still on for the
+ * backreferences, adds nothing to it; a caseless backreference compares ASCII letters by ASCII
+ * case in both engines. `\b`/`\B` stay PCRE2's (its word characters without UTF are
+ * [0-9A-Z_a-z], V8's on ASCII, under `i` too — checked). Everything else (groups, their numbers
+ * and names, the rewrites above) is emitted the same, and every atom is one byte on such a
+ * subject, so lookbehind lengths hold. A construct that could not be made exact leaves the
+ * variant out (the UTF pattern then runs on every line); none is known.
  */
 
 export type Pcre2Pattern =
@@ -46,12 +63,21 @@ export type Pcre2Pattern =
       readonly pattern: string;
       readonly options: string;
       /**
-       * On a subject where `literal` occurs nowhere, `pattern` here gives exactly the answer of the
-       * main pattern, faster: the alternatives that need `literal` fail at once (see
-       * `absentLiteral`). The scanner looks for the literal once per subject (memmem), which costs
-       * a fraction of one failed alternative.
+       * The same regex for subjects that are all ASCII, for PCRE2 without PCRE2_UTF (same
+       * options): pure-ASCII text, the same groups. Absent when it cannot be made exact.
        */
-      readonly absent?: { readonly literal: string; readonly pattern: string };
+      readonly asciiPattern?: string;
+      /**
+       * On a subject where `literal` occurs nowhere, `pattern` here (and its `asciiPattern`) gives
+       * exactly the answer of the main pattern, faster: the alternatives that need `literal` fail
+       * at once (see `absentLiteral`). The scanner looks for the literal once per subject, which
+       * costs a fraction of one failed alternative.
+       */
+      readonly absent?: {
+        readonly literal: string;
+        readonly pattern: string;
+        readonly asciiPattern?: string;
+      };
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -619,6 +645,54 @@ function rangesText(ranges: readonly (readonly [number, number])[]): string {
 
 const JS_SPACE_TEXT = rangesText(JS_SPACE);
 
+/** By JS atom text and flags: which of the 128 ASCII characters V8 matches with it. */
+const asciiMemberCache = new Map<string, readonly boolean[]>();
+
+/** Which of U+0000–U+007F the one-character JS atom `js` matches under `flags` (V8 decides). */
+function asciiMembers(js: string, flags: string): readonly boolean[] {
+  const key = `${flags}/${js}`;
+  let members = asciiMemberCache.get(key);
+  if (members === undefined) {
+    const re = new RegExp(`^(?:${js})$`, flags);
+    members = Array.from({ length: 128 }, (_, c) => re.test(String.fromCharCode(c)));
+    if (asciiMemberCache.size >= 10_000) asciiMemberCache.clear();
+    asciiMemberCache.set(key, members);
+  }
+  return members;
+}
+
+/** The ranges of ASCII characters where `members` is `want`, as [lo, hi] pairs. */
+function asciiRanges(members: readonly boolean[], want: boolean): [number, number][] {
+  const out: [number, number][] = [];
+  for (let c = 0; c < 128; c++) {
+    if (members[c] !== want) continue;
+    const last = out[out.length - 1];
+    if (last !== undefined && last[1] === c - 1) last[1] = c;
+    else out.push([c, c]);
+  }
+  return out;
+}
+
+/**
+ * The ASCII characters `members` as one PCRE2 atom without PCRE2_UTF: a literal, a class, or a
+ * negated class listing the ASCII non-members (it also matches bytes 0x80–0xFF, which an ASCII
+ * subject does not have). `members` is closed under ASCII case when ignoreCase (V8's caseless
+ * matching is), so PCRE2's CASELESS, which adds the other case of every letter, adds nothing.
+ */
+function asciiClass(members: readonly boolean[], ignoreCase: boolean): string {
+  const yes = asciiRanges(members, true);
+  const no = asciiRanges(members, false);
+  if (yes.length === 0) return NONE;
+  if (no.length === 0) return ANY;
+  const count = members.filter((m) => m).length;
+  if (count === 1) return literal(yes[0]![0]);
+  if (ignoreCase && count === 2) {
+    const [a, b] = members.flatMap((m, c) => (m ? [c] : []));
+    if (/[A-Z]/.test(String.fromCharCode(a!)) && b === a! + 0x20) return literal(b);
+  }
+  return no.length < yes.length ? `[^${rangesText(no)}]` : `[${rangesText(yes)}]`;
+}
+
 class Emitter {
   private readonly groups = new Map<number, Extract<Node, { kind: "group" }>>();
   /** > 0 while emitting a copy whose groups must not capture. */
@@ -629,6 +703,8 @@ class Emitter {
     private readonly multiline: boolean,
     private readonly dotAll: boolean,
     root: Node,
+    /** Emit the ASCII variant (see asciiClass): every one-character atom as its ASCII members. */
+    private readonly ascii = false,
   ) {
     const visit = (n: Node): void => {
       if (n.kind === "group" && n.index !== undefined) this.groups.set(n.index, n);
@@ -646,11 +722,13 @@ class Emitter {
           .map((i) => (i.kind === "alt" ? `(?:${this.emit(i, inLookbehind)})` : this.emit(i, inLookbehind)))
           .join("");
       case "char":
+        if (this.ascii) return this.asciiAtom(jsAtom(node, this.dotAll));
         if (this.ignoreCase) this.checkDrift(node, (cp) => cp === node.cp);
         return literal(node.cp);
       case "set":
-        return this.set(node);
+        return this.ascii ? this.asciiAtom(node.js) : this.set(node);
       case "dot":
+        if (this.ascii) return this.asciiAtom(jsAtom(node, this.dotAll));
         return this.dotAll ? ANY : `[^${LINE_TERMINATORS}]`;
       case "assert":
         return this.assertion(node.what);
@@ -681,13 +759,24 @@ class Emitter {
   }
 
   private assertion(what: "^" | "$" | "b" | "B"): string {
+    const notTerminator = (): string =>
+      this.ascii ? this.asciiAtom(`[^${LINE_TERMINATORS}]`) : `[^${LINE_TERMINATORS}]`;
     switch (what) {
       case "^":
-        return this.multiline ? `(?<![^${LINE_TERMINATORS}])` : "^";
+        return this.multiline ? `(?<!${notTerminator()})` : "^";
       case "$":
-        return this.multiline ? `(?![^${LINE_TERMINATORS}])` : "\\z";
+        return this.multiline ? `(?!${notTerminator()})` : "\\z";
       case "b":
       case "B": {
+        if (this.ascii) {
+          // On ASCII subjects JS's word characters (under i too: U+017F and U+212A are not
+          // ASCII) are PCRE2's without UTF: [0-9A-Z_a-z] (its built-in tables).
+          const word = asciiMembers("\\w", this.ignoreCase ? "iu" : "u");
+          const want = asciiMembers(`[${ASCII_WORD}]`, "u");
+          if (word.some((m, c) => m !== want[c]))
+            throw new Refusal("\\b: JS word characters are not [0-9A-Z_a-z]");
+          return `\\${what}`;
+        }
         if (!this.ignoreCase) return `\\${what}`;
         // JS \b under /iu counts U+017F and U+212A as word characters: the caseless class does too.
         const w = `[${ASCII_WORD}]`;
@@ -700,7 +789,8 @@ class Emitter {
 
   private backref(node: Extract<Node, { kind: "backref" }>, inLookbehind: boolean): string {
     if (inLookbehind) throw new Refusal("a backreference inside a lookbehind (JS matches it backwards)");
-    if (this.ignoreCase) {
+    // ASCII variant: a caseless backreference compares ASCII letters by ASCII case in both engines.
+    if (this.ignoreCase && !this.ascii) {
       // Could the group capture a character whose case partners differ between the engines?
       const group = this.groups.get(node.index)!;
       const drift = CASE_FOLD_DRIFT.map(([from]) => String.fromCodePoint(from));
@@ -781,7 +871,14 @@ class Emitter {
   /** `text`, the emitted `node`, as something a quantifier applies to. */
   private atom(node: Node, text: string): string {
     const simple = node.kind === "char" || node.kind === "dot" || node.kind === "group";
-    return simple || (node.kind === "set" && /^(?:\[|\\[pP])/.test(text)) ? text : `(?:${text})`;
+    // An ASCII atom (asciiClass) is always one literal or one class.
+    const single = node.kind === "set" && (this.ascii || /^(?:\[|\\[pP])/.test(text));
+    return simple || single ? text : `(?:${text})`;
+  }
+
+  /** The ASCII variant of the one-character JS atom `js` (under the pattern's i flag). */
+  private asciiAtom(js: string): string {
+    return asciiClass(asciiMembers(js, this.ignoreCase ? "iu" : "u"), this.ignoreCase);
   }
 
   private set(node: Extract<Node, { kind: "set" }>): string {
@@ -983,30 +1080,39 @@ export function toPcre2Pattern(
     const root = parser.parse();
     if (parser.groupCount > MAX_REPEAT) throw new Refusal("too many groups");
     const ignoreCase = jsFlags.includes("i");
-    const emitter = new Emitter(ignoreCase, jsFlags.includes("m"), jsFlags.includes("s"), root);
-    const pattern = emitter.emit(root, false);
+    const [multiline, dotAll] = [jsFlags.includes("m"), jsFlags.includes("s")];
+    const emitBoth = (tree: Node): { pattern: string; asciiPattern?: string } => {
+      const utf = new Emitter(ignoreCase, multiline, dotAll, tree).emit(tree, false);
+      try {
+        return {
+          pattern: utf,
+          asciiPattern: new Emitter(ignoreCase, multiline, dotAll, tree, true).emit(tree, false),
+        };
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err;
+        return { pattern: utf };
+      }
+    };
+    const { pattern, asciiPattern } = emitBoth(root);
     if (width(root)[0] === 0 && !options.allowEmptyMatch) {
       // V8 tries an empty match between the two halves of a surrogate pair too (where no
       // character can match), a position a UTF-8 subject does not have.
       throw new Refusal("a pattern that can match empty (V8 also matches it inside a surrogate pair)");
     }
-    const letters = ignoreCase ? "i" : "";
+    const result = {
+      ok: true as const,
+      pattern,
+      options: ignoreCase ? "i" : "",
+      ...(asciiPattern === undefined ? {} : { asciiPattern }),
+    };
     const absent = absentLiteral(root, ignoreCase);
-    if (absent === undefined) return { ok: true, pattern, options: letters };
-    let pruned: string;
+    if (absent === undefined) return result;
     try {
-      const prunedEmitter = new Emitter(
-        ignoreCase,
-        jsFlags.includes("m"),
-        jsFlags.includes("s"),
-        absent.pruned,
-      );
-      pruned = prunedEmitter.emit(absent.pruned, false);
+      return { ...result, absent: { literal: absent.literal, ...emitBoth(absent.pruned) } };
     } catch (err) {
-      if (err instanceof Refusal) return { ok: true, pattern, options: letters };
+      if (err instanceof Refusal) return result;
       throw err;
     }
-    return { ok: true, pattern, options: letters, absent: { literal: absent.literal, pattern: pruned } };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.message };
     throw err;
