@@ -144,6 +144,11 @@ typedef struct {
 
 #define MLF_BUCKETS 256 /* a power of two */
 
+/* report_id's memo: texts up to this long, and ids (which are no longer than the text or
+   failure_id_text's buffer). */
+#define ID_MEMO_TEXT_MAX 64
+#define ID_MEMO_MAX 96
+
 typedef struct {
   mlf_entry e[MLF_MAX];
   int head, tail, size, free_head;
@@ -182,6 +187,13 @@ struct scan_filter {
   text_buf line_buf;    /* the line without its date, and "\n" (tupleLinesBuffer) */
   text_buf content_buf; /* <F-CONTENT> and "\n" */
   text_buf scratch;     /* hosts lookups */
+  /* report_id's last id that took parsing (IPv6, a cidr, a non-canonical IPv4): the arguments
+     and the answer. Failures from one address tend to come one after another. */
+  int id_memo_valid, id_memo_family, id_memo_has_cidr;
+  double id_memo_cidr;
+  size_t id_memo_text_len, id_memo_len;
+  char id_memo_text[ID_MEMO_TEXT_MAX];
+  char id_memo[ID_MEMO_MAX];
   int has_last_date;
   double last_date;
   mlf_cache cache;
@@ -376,8 +388,10 @@ static int fregex_search(scan_filter *f, const fregex *r, const char *subject, s
     for (int c = 0; c < r->keyed_count; c++) {
       int i = r->keyed[c][0], k = r->keyed[c][1];
       PCRE2_SIZE a = ov[2 * i], b = ov[2 * i + 1];
-      /* Later participating copies of a name win; a non-participating one changes nothing. */
-      if (a == PCRE2_UNSET || b == PCRE2_UNSET || a > b || b > len) continue;
+      /* Later participating copies of a name win; a non-participating one changes nothing.
+         (PCRE2_UNSET is above any offset: a capture with an unset end fails b > len, one with
+         only an unset start a > b.) */
+      if (a > b || b > len) continue;
       out->v[k].p = subject + a;
       out->v[k].len = b - a;
       def |= KEY_BIT(k);
@@ -431,7 +445,10 @@ static uint64_t hash_bytes(const char *s, size_t n) {
     h ^= h >> 29;
   }
   uint64_t w = 0;
-  for (size_t k = 0; i < n; i++, k += 8) w |= (uint64_t)(unsigned char)s[i] << k;
+  if (n >= 8) /* the last 8 bytes, overlapping the ones already mixed in */
+    memcpy(&w, s + n - 8, 8);
+  else
+    for (size_t k = 0; i < n; i++, k += 8) w |= (uint64_t)(unsigned char)s[i] << k;
   h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
   return h ^ (h >> 32);
 }
@@ -654,10 +671,33 @@ static void report(scan_filter *f, const char *id, size_t id_len, const groups *
                 has_user);
 }
 
+/* failure_id (a pure function of its arguments) of a failure, reported. */
 static void report_id(scan_filter *f, const char *text, size_t n, int family, int has_cidr, double cidr,
                       const groups *g, double time, uint64_t line) {
+  /* failure_id's own first case, which costs less than the memo. */
+  if (!has_cidr && family != 6 && ip_is_canonical_v4(text, n)) {
+    report(f, text, n, g, time, line);
+    return;
+  }
+  int memo = n <= ID_MEMO_TEXT_MAX;
+  if (memo && f->id_memo_valid && f->id_memo_text_len == n && f->id_memo_family == family &&
+      f->id_memo_has_cidr == has_cidr && memcmp(&f->id_memo_cidr, &cidr, sizeof cidr) == 0 &&
+      memcmp(f->id_memo_text, text, n) == 0) {
+    report(f, f->id_memo, f->id_memo_len, g, time, line);
+    return;
+  }
   failure_id_text id;
   failure_id(text, n, family, has_cidr, cidr, &id);
+  f->id_memo_valid = memo && id.len <= ID_MEMO_MAX;
+  if (f->id_memo_valid) {
+    f->id_memo_family = family;
+    f->id_memo_has_cidr = has_cidr;
+    f->id_memo_cidr = cidr;
+    f->id_memo_text_len = n;
+    memcpy(f->id_memo_text, text, n);
+    f->id_memo_len = id.len;
+    memcpy(f->id_memo, id.p, id.len);
+  }
   report(f, id.p, id.len, g, time, line);
 }
 
@@ -929,7 +969,7 @@ int scan_filter_line(scan_filter *f, const char *line, size_t len, uint64_t numb
   b->len = 0;
   if (text_buf_reserve(b, len + 1) != 0) return -1;
   if (o->cut) {
-    memcpy(b->data, line, o->start);
+    if (o->start > 0) memcpy(b->data, line, o->start); /* dates mostly start the line */
     memcpy(b->data + o->start, line + o->end, len - o->end);
     b->len = o->start + (len - o->end);
   } else {
