@@ -372,6 +372,20 @@ static double to_civil(double epoch) {
   return memo_civil;
 }
 
+/* civil_to_fields of a civil time: asked of `now`'s by every conversion without a year or a
+   date, so the last answer is reused (per thread). */
+static civil_fields civil_to_fields_memo(int64_t secs) {
+  static _Thread_local int memo_valid;
+  static _Thread_local int64_t memo_secs;
+  static _Thread_local civil_fields memo;
+  if (!memo_valid || secs != memo_secs) {
+    memo = civil_to_fields(secs);
+    memo_secs = secs;
+    memo_valid = 1;
+  }
+  return memo;
+}
+
 static double to_civil_uncached(double epoch) {
   if (!isfinite(epoch)) return epoch;
   double ms = floor(epoch * 1000.0);
@@ -447,24 +461,7 @@ static py_result civil_to_epoch(date_detector *d, int64_t civil, double *out) {
 /* ---------------------------------------------------------------- strptime.ts */
 
 /* Python int() of a matched group: whitespace, sign, Unicode decimal digits, "_" separators. */
-static py_result py_int(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
-  /* The usual value is plain ASCII digits, maybe space-padded (a day " 1"): the same result as
-     the general loop below gives it (no sign, no "_", no other character), without decoding. */
-  size_t k = 0, end = n;
-  while (k < end && (s[k] == ' ' || (s[k] >= 9 && s[k] <= 13) || (s[k] >= 0x1C && s[k] <= 0x1F))) k++;
-  while (end > k && (s[end - 1] == ' ' || (s[end - 1] >= 9 && s[end - 1] <= 13) || (s[end - 1] >= 0x1C && s[end - 1] <= 0x1F)))
-    end--;
-  size_t first = k;
-  int64_t fast = 0;
-  while (k < end && s[k] >= '0' && s[k] <= '9') {
-    if (fast < INT_SATURATE) fast = fast * 10 + (s[k] - '0');
-    if (fast > INT_SATURATE) fast = INT_SATURATE;
-    k++;
-  }
-  if (k == end && end > first) {
-    *out = fast;
-    return PY_OK;
-  }
+static py_result py_int_general(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
   size_t i = 0, next;
   uint32_t c;
   while (i < n) {
@@ -502,6 +499,33 @@ static py_result py_int(const date_detector *d, const unsigned char *s, size_t n
   }
   *out = neg ? -v : v;
   return PY_OK;
+}
+
+/* The ASCII characters Python's str.isspace() accepts. */
+static inline int ascii_space(unsigned char c) {
+  return c == ' ' || (unsigned)(c - 9) <= 13 - 9 || (unsigned)(c - 0x1C) <= 0x1F - 0x1C;
+}
+
+/* py_int_general, first for the usual value: up to 15 ASCII digits (no saturation), maybe
+   space-padded (a day " 1"); the same result without decoding. */
+static py_result py_int(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
+  size_t k = 0, end = n;
+  while (k < end && ascii_space(s[k])) k++;
+  while (end > k && ascii_space(s[end - 1])) end--;
+  if (end > k && end - k <= 15) {
+    int64_t v = 0;
+    size_t i = k;
+    for (; i < end; i++) {
+      unsigned digit = (unsigned)s[i] - '0';
+      if (digit > 9) break;
+      v = v * 10 + digit;
+    }
+    if (i == end) {
+      *out = v;
+      return PY_OK;
+    }
+  }
+  return py_int_general(d, s, n, out);
 }
 
 static const char *const A_MONTH[] = {"jan", "feb", "mar", "apr", "may", "jun",
@@ -814,7 +838,7 @@ static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t
   double now_civil = to_civil(now);
   int assume_year = 0;
   if (!has_year) {
-    year = civil_to_fields((int64_t)floor(now_civil)).year;
+    year = civil_to_fields_memo((int64_t)floor(now_civil)).year;
     has_year = 1;
     assume_year = 1;
   }
@@ -842,7 +866,7 @@ static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t
   }
   int assume_today = 0;
   if (!has_month && !has_day) {
-    civil_fields f = civil_to_fields((int64_t)floor(now_civil));
+    civil_fields f = civil_to_fields_memo((int64_t)floor(now_civil));
     month = f.month;
     day = f.day;
     has_month = has_day = 1;

@@ -183,6 +183,7 @@ struct scan_filter {
   int *pending_hits; /* failregex hits of the current line, counted when it completes */
   int pending_count;
   pcre2_match_data *md;
+  const PCRE2_SIZE *ov; /* md's ovector, fetched once */
   gval *slots; /* scratch, max slot_count */
   text_buf line_buf;    /* the line without its date, and "\n" (tupleLinesBuffer) */
   text_buf content_buf; /* <F-CONTENT> and "\n" */
@@ -381,7 +382,7 @@ static int fregex_search(scan_filter *f, const fregex *r, const char *subject, s
   if (rc <= 0) return rc < 0 ? -1 : 0;
   if (!out) return 1;
   /* f->md has a pair for every capture of every regex of the filter (scan_filter_new). */
-  const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
+  const PCRE2_SIZE *ov = f->ov;
   if (r->alt_count == 0) {
     /* Each name is its own slot: the captures named by a key are all there is to read. */
     unsigned def = 0;
@@ -556,11 +557,14 @@ static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h,
   return e;
 }
 
-/* The entry's groups get every key of `keys` (defined in g) with its value. */
+/*
+ * The entry's groups get every key of `keys` (defined in g) with its value. g is a failure of
+ * the entry's mlfid: its mlfid is the entry's key, which entry_value reads instead of a copy.
+ */
 static int entry_set(mlf_entry *e, const groups *g, unsigned keys) {
   e->present |= keys;
   e->defined |= keys;
-  for (; keys; keys &= keys - 1) {
+  for (keys &= ~KEY_BIT(K_MLFID); keys; keys &= keys - 1) {
     int k = first_key(keys);
     if (store(&e->g[k].data, &e->g[k].cap, g->v[k].p, g->v[k].len) != 0) return -1;
     e->g[k].len = g->v[k].len;
@@ -586,15 +590,27 @@ static int entry_add_user(mlf_entry *e, const groups *g) {
   return 0;
 }
 
-static int entry_truthy(const mlf_entry *e, int k) { return ((e->defined >> k) & 1) && e->g[k].len > 0; }
+/* The value of a key the entry defines. */
+static gtext entry_value(const mlf_entry *e, int k) {
+  gtext v;
+  if (k == K_MLFID) {
+    v.p = e->key;
+    v.len = e->key_len;
+  } else {
+    v.p = e->g[k].data ? e->g[k].data : empty_text;
+    v.len = e->g[k].len;
+  }
+  return v;
+}
+
+static int entry_truthy(const mlf_entry *e, int k) { return ((e->defined >> k) & 1) && entry_value(e, k).len > 0; }
 
 static void entry_view(const mlf_entry *e, groups *out) {
   out->present = e->present;
   out->defined = e->defined;
   for (unsigned keys = e->defined; keys; keys &= keys - 1) {
     int k = first_key(keys);
-    out->v[k].p = e->g[k].data;
-    out->v[k].len = e->g[k].len;
+    out->v[k] = entry_value(e, k);
   }
 }
 
@@ -1016,8 +1032,10 @@ int scan_filter_state(const scan_filter *f, text_buf *out) {
     for (int k = 0; k < K_COUNT; k++) {
       int state = !((e->present >> k) & 1) ? G_ABSENT : (e->defined >> k) & 1 ? G_VALUE : G_UNDEF;
       if (put_u64(out, (uint64_t)state) != 0) return -1;
-      if (state == G_VALUE && put_text(out, e->g[k].data ? e->g[k].data : empty_text, e->g[k].len) != 0)
-        return -1;
+      if (state == G_VALUE) {
+        gtext v = entry_value(e, k);
+        if (put_text(out, v.p, v.len) != 0) return -1;
+      }
     }
     if (put_u64(out, (uint64_t)e->users) != 0 || put_u64(out, (uint64_t)e->mlfpending) != 0) return -1;
     if (e->users == 1 && put_text(out, e->user, e->user_len) != 0) return -1;
@@ -1091,6 +1109,7 @@ scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *
   f->md = pcre2_match_data_create((uint32_t)max_captures + 1, NULL);
   f->slots = calloc((size_t)max_slots, sizeof *f->slots);
   if (!f->md || !f->slots) goto oom;
+  f->ov = pcre2_get_ovector_pointer(f->md);
   if (plan->host_count > 0) {
     f->hosts = calloc((size_t)plan->host_count, sizeof *f->hosts);
     if (!f->hosts) goto oom;
