@@ -106,15 +106,16 @@ struct date_detector {
 /* ---------------------------------------------------------------- UTF-8 / code points */
 
 /*
- * A line. s[0..ascii) is known to be ASCII, found as far as a question needed (the questions
- * are mostly about the date, near the line's start); once ascii_final is set, s[ascii] is the
- * first non-ASCII byte (or ascii = len). In an ASCII prefix, code point and byte offsets agree.
+ * A line. s[0..ascii_end) is known to be ASCII: looked at only as far as a question needed
+ * (they are mostly about the date, near the line's start). Once ascii_end_known is set,
+ * ascii_end is the first non-ASCII byte, or len. In an ASCII prefix, code point and byte
+ * offsets agree, which spares the conversions below a walk over the line.
  */
 typedef struct {
   const unsigned char *s;
   size_t len;
-  size_t ascii;
-  int ascii_final;
+  size_t ascii_end;
+  int ascii_end_known;
 } line_t;
 
 /* The code point starting at byte i (bounded); a non-character marker for broken sequences. */
@@ -183,7 +184,7 @@ static size_t utf8_encode(uint32_t c, unsigned char out[4]) {
 /* ascii_upto beyond what is known: scans on, 8 bytes at a time, to n or the first non-ASCII byte. */
 static int ascii_extend(line_t *L, size_t n) {
   const unsigned char *s = L->s;
-  size_t i = L->ascii;
+  size_t i = L->ascii_end;
   while (i < n && i + 8 <= L->len) {
     uint64_t w;
     memcpy(&w, s + i, 8);
@@ -191,16 +192,16 @@ static int ascii_extend(line_t *L, size_t n) {
     i += 8;
   }
   while (i < n && s[i] < 0x80) i++;
-  L->ascii = i;
+  L->ascii_end = i;
   if (i >= n) return 1;
-  L->ascii_final = 1;
+  L->ascii_end_known = 1;
   return 0;
 }
 
 /* Whether the line's first n bytes (n <= len) are ASCII. */
 static inline int ascii_upto(line_t *L, size_t n) {
-  if (n <= L->ascii) return 1;
-  if (L->ascii_final) return 0;
+  if (n <= L->ascii_end) return 1;
+  if (L->ascii_end_known) return 0;
   return ascii_extend(L, n);
 }
 
@@ -909,7 +910,8 @@ static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t
  * template this determines the group values, so equal keys mean equal inputs. 0 when the
  * values are too long to be worth keeping.
  */
-static size_t encode_epoch_key(const key_info *ki, const line_t *L, const md_slot *o, unsigned char key[EPOCH_KEY_MAX]) {
+static size_t encode_epoch_key(const key_info *ki, const line_t *L, const md_slot *o,
+                               unsigned char key[EPOCH_KEY_MAX]) {
   size_t k = 0;
   for (int j = 0; j < ki->read_count; j++) {
     const unsigned char *v;

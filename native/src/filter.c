@@ -427,8 +427,7 @@ static int fregex_search(scan_filter *f, const fregex *r, const char *subject, s
       out->defined |= KEY_BIT(k);
       out->v[k].p = slots[s].p;
       out->v[k].len = slots[s].len;
-    } else
-      out->defined &= ~KEY_BIT(k);
+    }
   }
   return 1;
 }

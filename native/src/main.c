@@ -369,7 +369,8 @@ static void on_failure(void *ctx, const char *id, size_t id_len, double time, ui
   }
   /* The usual line is written in place, in room for the longest it could be; only values too
      long for the buffer go piece by piece. */
-  size_t most = 6 + JSON_STRING_MAX(id_len) + 8 + time_len + 8 + 20 + 8 + (has_user ? JSON_STRING_MAX(user_len) : 4) + 2;
+  size_t most =
+      6 + JSON_STRING_MAX(id_len) + 8 + time_len + 8 + 20 + 8 + (has_user ? JSON_STRING_MAX(user_len) : 4) + 2;
   if (most > w->cap - w->len) out_flush(w);
   if (most <= w->cap - w->len) {
     char *o = w->buf + w->len;
