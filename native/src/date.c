@@ -29,6 +29,8 @@
 #define INT_SATURATE ((int64_t)1 << 53)
 /* Bytes of the group values a memoized date conversion may be keyed on (longer: not memoized). */
 #define EPOCH_KEY_MAX 128
+/* Ovector pairs a memoized conversion may be found again by (see groups_to_epoch). */
+#define EPOCH_SPAN_PAIRS 16
 
 typedef enum { PY_OK = 0, PY_VALUE_ERROR = 1, PY_FAULT = 2 } py_result;
 
@@ -44,8 +46,11 @@ typedef struct {
   int64_t distance;  /* DateDetectorTemplate.distance */
 } dd_entry;
 
+/* A match data block, with its ovector and pair count fetched once (the accessors are calls
+   into the library). */
 typedef struct {
   pcre2_match_data *md;
+  const PCRE2_SIZE *ov;
   uint32_t pairs;
 } md_slot;
 
@@ -53,6 +58,9 @@ typedef struct {
   int resolved;      /* group numbers looked up (the regex compiles lazily) */
   int *codes;        /* key_code per plan key */
   int *groups;       /* capture number per plan key, -1 = no such group */
+  int *read;         /* the groups of the keys other than K_OTHER, in key order */
+  int read_count;
+  int read_first, read_last; /* the lowest and highest of them that exist (none: last < first) */
 } key_info;
 
 struct date_detector {
@@ -87,14 +95,27 @@ struct date_detector {
   double epoch_memo_out;
   size_t epoch_memo_len;
   unsigned char epoch_memo_key[EPOCH_KEY_MAX];
+  /* The same conversion's groups by position, when epoch_memo_spans: the ovector pairs
+     read_first..read_last of its template, and the line's bytes their values were cut from. */
+  int epoch_memo_spans;
+  PCRE2_SIZE epoch_memo_ov[2 * EPOCH_SPAN_PAIRS];
+  size_t epoch_memo_span_start, epoch_memo_span_len;
+  unsigned char epoch_memo_span[EPOCH_KEY_MAX];
 };
 
 /* ---------------------------------------------------------------- UTF-8 / code points */
 
+/*
+ * A line. s[0..ascii_end) is known to be ASCII: looked at only as far as a question needed
+ * (they are mostly about the date, near the line's start). Once ascii_end_known is set,
+ * ascii_end is the first non-ASCII byte, or len. In an ASCII prefix, code point and byte
+ * offsets agree, which spares the conversions below a walk over the line.
+ */
 typedef struct {
   const unsigned char *s;
   size_t len;
-  int ascii;
+  size_t ascii_end;
+  int ascii_end_known;
 } line_t;
 
 /* The code point starting at byte i (bounded); a non-character marker for broken sequences. */
@@ -160,10 +181,35 @@ static size_t utf8_encode(uint32_t c, unsigned char out[4]) {
   return 4;
 }
 
+/* ascii_upto beyond what is known: scans on, 8 bytes at a time, to n or the first non-ASCII byte. */
+static int ascii_extend(line_t *L, size_t n) {
+  const unsigned char *s = L->s;
+  size_t i = L->ascii_end;
+  while (i < n && i + 8 <= L->len) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & UINT64_C(0x8080808080808080)) break;
+    i += 8;
+  }
+  while (i < n && s[i] < 0x80) i++;
+  L->ascii_end = i;
+  if (i >= n) return 1;
+  L->ascii_end_known = 1;
+  return 0;
+}
+
+/* Whether the line's first n bytes (n <= len) are ASCII. */
+static inline int ascii_upto(line_t *L, size_t n) {
+  if (n <= L->ascii_end) return 1;
+  if (L->ascii_end_known) return 0;
+  return ascii_extend(L, n);
+}
+
 /* Byte offset of code point index cp, clamped to the line (Python clamps pos/endpos). */
-static size_t cp_to_byte(const line_t *L, int64_t cp) {
+static size_t cp_to_byte(line_t *L, int64_t cp) {
   if (cp <= 0) return 0;
-  if (L->ascii) return (uint64_t)cp < L->len ? (size_t)cp : L->len;
+  size_t c = (uint64_t)cp < L->len ? (size_t)cp : L->len;
+  if (ascii_upto(L, c)) return c;
   int64_t n = 0;
   for (size_t i = 0; i < L->len; i++) {
     if ((L->s[i] & 0xC0) != 0x80) {
@@ -175,9 +221,9 @@ static size_t cp_to_byte(const line_t *L, int64_t cp) {
 }
 
 /* Code point index of byte offset b (the number of code points before it). */
-static int64_t byte_to_cp(const line_t *L, size_t b) {
+static int64_t byte_to_cp(line_t *L, size_t b) {
   if (b > L->len) b = L->len;
-  if (L->ascii) return (int64_t)b;
+  if (ascii_upto(L, b)) return (int64_t)b;
   int64_t n = 0;
   for (size_t i = 0; i < b; i++)
     if ((L->s[i] & 0xC0) != 0x80) n++;
@@ -185,8 +231,10 @@ static int64_t byte_to_cp(const line_t *L, size_t b) {
 }
 
 /* Python `line[cp:cp+1]` for cp >= -1 as one code point; NO_CHAR outside the line. */
-static int32_t cp_char(const line_t *L, int64_t cp) {
-  if (cp < 0) return NO_CHAR;
+static inline int32_t cp_char(line_t *L, int64_t cp) {
+  /* A line has at least as many bytes as code points. */
+  if (cp < 0 || (uint64_t)cp >= L->len) return NO_CHAR;
+  if (ascii_upto(L, (size_t)cp + 1)) return L->s[cp];
   size_t b = cp_to_byte(L, cp);
   if (b >= L->len) return NO_CHAR;
   size_t next;
@@ -194,7 +242,7 @@ static int32_t cp_char(const line_t *L, int64_t cp) {
 }
 
 /* Python `line[i]` (negative from the end); 0 = IndexError, which fails the line (LineFault). */
-static int py_index(const line_t *L, int64_t i, int32_t *out) {
+static int py_index(line_t *L, int64_t i, int32_t *out) {
   if (i < 0) {
     int64_t total = byte_to_cp(L, L->len);
     i += total;
@@ -325,6 +373,20 @@ static double to_civil(double epoch) {
   return memo_civil;
 }
 
+/* civil_to_fields of a civil time: asked of `now`'s by every conversion without a year or a
+   date, so the last answer is reused (per thread). */
+static civil_fields civil_to_fields_memo(int64_t secs) {
+  static _Thread_local int memo_valid;
+  static _Thread_local int64_t memo_secs;
+  static _Thread_local civil_fields memo;
+  if (!memo_valid || secs != memo_secs) {
+    memo = civil_to_fields(secs);
+    memo_secs = secs;
+    memo_valid = 1;
+  }
+  return memo;
+}
+
 static double to_civil_uncached(double epoch) {
   if (!isfinite(epoch)) return epoch;
   double ms = floor(epoch * 1000.0);
@@ -400,20 +462,7 @@ static py_result civil_to_epoch(date_detector *d, int64_t civil, double *out) {
 /* ---------------------------------------------------------------- strptime.ts */
 
 /* Python int() of a matched group: whitespace, sign, Unicode decimal digits, "_" separators. */
-static py_result py_int(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
-  /* The usual value is plain ASCII digits: the same result as the general loop below gives it
-     (no space, no sign, no "_"), without decoding. */
-  size_t k = 0;
-  int64_t fast = 0;
-  while (k < n && s[k] >= '0' && s[k] <= '9') {
-    if (fast < INT_SATURATE) fast = fast * 10 + (s[k] - '0');
-    if (fast > INT_SATURATE) fast = INT_SATURATE;
-    k++;
-  }
-  if (k == n && n > 0) {
-    *out = fast;
-    return PY_OK;
-  }
+static py_result py_int_general(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
   size_t i = 0, next;
   uint32_t c;
   while (i < n) {
@@ -451,6 +500,33 @@ static py_result py_int(const date_detector *d, const unsigned char *s, size_t n
   }
   *out = neg ? -v : v;
   return PY_OK;
+}
+
+/* The ASCII characters Python's str.isspace() accepts. */
+static inline int ascii_space(unsigned char c) {
+  return c == ' ' || (unsigned)(c - 9) <= 13 - 9 || (unsigned)(c - 0x1C) <= 0x1F - 0x1C;
+}
+
+/* py_int_general, first for the usual value: up to 15 ASCII digits (no saturation), maybe
+   space-padded (a day " 1"); the same result without decoding. */
+static py_result py_int(const date_detector *d, const unsigned char *s, size_t n, int64_t *out) {
+  size_t k = 0, end = n;
+  while (k < end && ascii_space(s[k])) k++;
+  while (end > k && ascii_space(s[end - 1])) end--;
+  if (end > k && end - k <= 15) {
+    int64_t v = 0;
+    size_t i = k;
+    for (; i < end; i++) {
+      unsigned digit = (unsigned)s[i] - '0';
+      if (digit > 9) break;
+      v = v * 10 + digit;
+    }
+    if (i == end) {
+      *out = v;
+      return PY_OK;
+    }
+  }
+  return py_int_general(d, s, n, out);
 }
 
 static const char *const A_MONTH[] = {"jan", "feb", "mar", "apr", "may", "jun",
@@ -613,23 +689,13 @@ static int64_t julian_from_u_or_w(int64_t year, int64_t week, int64_t dow, int w
   return 1 + week0 + 7 * (week - 1) + dow;
 }
 
-/* A match's ovector, fetched once (the accessors are calls into the library). */
-typedef struct {
-  const PCRE2_SIZE *ov;
-  uint32_t pairs;
-} ovec_t;
-
-static ovec_t ovec_of(pcre2_match_data *md) {
-  ovec_t o = {pcre2_get_ovector_pointer(md), pcre2_get_ovector_count(md)};
-  return o;
-}
-
 /* The value of capture g, 0 when it did not participate. */
-static inline int group_value(const ovec_t *o, const line_t *L, int g, const unsigned char **s, size_t *n) {
+static inline int group_value(const md_slot *o, const line_t *L, int g, const unsigned char **s, size_t *n) {
   if (g < 0 || (uint32_t)g >= o->pairs) return 0;
   const PCRE2_SIZE *ov = o->ov;
   PCRE2_SIZE a = ov[2 * g], b = ov[2 * g + 1];
-  if (a == PCRE2_UNSET || b == PCRE2_UNSET || a > L->len || b > L->len) return 0;
+  /* PCRE2_UNSET (a capture that did not participate) is above any length. */
+  if (a > L->len || b > L->len) return 0;
   *s = L->s + a;
   *n = b > a ? b - a : 0;
   return 1;
@@ -639,12 +705,24 @@ static void resolve_keys(date_detector *d, int ti) {
   key_info *k = &d->keys[ti];
   if (k->resolved) return;
   plan_template *t = &d->plan->templates[ti];
-  for (int j = 0; j < t->key_count; j++) k->groups[j] = scan_regex_group_number(&t->regex, t->keys[j]);
+  k->read_count = 0;
+  k->read_first = 1;
+  k->read_last = 0;
+  for (int j = 0; j < t->key_count; j++) {
+    int g = scan_regex_group_number(&t->regex, t->keys[j]);
+    k->groups[j] = g;
+    if (k->codes[j] == K_OTHER) continue;
+    k->read[k->read_count++] = g;
+    if (g < 0) continue;
+    if (k->read_last < k->read_first) k->read_first = k->read_last = g;
+    else if (g < k->read_first) k->read_first = g;
+    else if (g > k->read_last) k->read_last = g;
+  }
   k->resolved = 1;
 }
 
 /* fail2ban strptime.py reGroupDictStrptime (strptime.ts groupsToEpoch), msec=False. */
-static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t *L, const ovec_t *md, double now,
+static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t *L, const md_slot *md, double now,
                                           double *out) {
   plan_template *t = &d->plan->templates[ti];
   const key_info *ki = &d->keys[ti];
@@ -761,7 +839,7 @@ static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t
   double now_civil = to_civil(now);
   int assume_year = 0;
   if (!has_year) {
-    year = civil_to_fields((int64_t)floor(now_civil)).year;
+    year = civil_to_fields_memo((int64_t)floor(now_civil)).year;
     has_year = 1;
     assume_year = 1;
   }
@@ -789,7 +867,7 @@ static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t
   }
   int assume_today = 0;
   if (!has_month && !has_day) {
-    civil_fields f = civil_to_fields((int64_t)floor(now_civil));
+    civil_fields f = civil_to_fields_memo((int64_t)floor(now_civil));
     month = f.month;
     day = f.day;
     has_month = has_day = 1;
@@ -832,14 +910,13 @@ static py_result groups_to_epoch_uncached(date_detector *d, int ti, const line_t
  * template this determines the group values, so equal keys mean equal inputs. 0 when the
  * values are too long to be worth keeping.
  */
-static size_t encode_epoch_key(const key_info *ki, int key_count, const line_t *L, const ovec_t *o,
+static size_t encode_epoch_key(const key_info *ki, const line_t *L, const md_slot *o,
                                unsigned char key[EPOCH_KEY_MAX]) {
   size_t k = 0;
-  for (int j = 0; j < key_count; j++) {
-    if (ki->codes[j] == K_OTHER) continue;
+  for (int j = 0; j < ki->read_count; j++) {
     const unsigned char *v;
     size_t vn;
-    int set = group_value(o, L, ki->groups[j], &v, &vn);
+    int set = group_value(o, L, ki->read[j], &v, &vn);
     if (k + 2 + (set ? vn : 0) > EPOCH_KEY_MAX) return 0;
     key[k++] = set ? (unsigned char)(vn >> 8) : 0xFF;
     key[k++] = set ? (unsigned char)vn : 0xFF;
@@ -851,6 +928,47 @@ static size_t encode_epoch_key(const key_info *ki, int key_count, const line_t *
   return k;
 }
 
+/* The number of ovector pairs memo_spans keeps for the template of ki, or -1 when too many. */
+static int span_pairs(const key_info *ki, const md_slot *o) {
+  if (ki->read_last < ki->read_first) return 0;
+  if ((uint32_t)ki->read_last >= o->pairs || ki->read_last - ki->read_first >= EPOCH_SPAN_PAIRS) return -1;
+  return ki->read_last - ki->read_first + 1;
+}
+
+/* Keeps the memoized conversion's groups by position (see groups_to_epoch), when they fit. */
+static void memo_spans(date_detector *d, const key_info *ki, const line_t *L, const md_slot *o) {
+  d->epoch_memo_spans = 0;
+  int pairs = span_pairs(ki, o);
+  if (pairs < 0) return;
+  size_t lo = SIZE_MAX, hi = 0;
+  for (int j = 0; j < ki->read_count; j++) {
+    const unsigned char *v;
+    size_t vn;
+    if (!group_value(o, L, ki->read[j], &v, &vn)) continue;
+    size_t a = (size_t)(v - L->s);
+    if (a < lo) lo = a;
+    if (a + vn > hi) hi = a + vn;
+  }
+  if (lo > hi) lo = hi = 0;
+  if (hi - lo > EPOCH_KEY_MAX) return;
+  if (pairs > 0) memcpy(d->epoch_memo_ov, o->ov + 2 * ki->read_first, 2 * (size_t)pairs * sizeof(PCRE2_SIZE));
+  memcpy(d->epoch_memo_span, L->s + lo, hi - lo);
+  d->epoch_memo_span_start = lo;
+  d->epoch_memo_span_len = hi - lo;
+  d->epoch_memo_spans = 1;
+}
+
+/* Whether the groups are where memo_spans saw them, with the same bytes there. */
+static int same_spans(const date_detector *d, const key_info *ki, const line_t *L, const md_slot *o) {
+  if (!d->epoch_memo_spans) return 0;
+  int pairs = span_pairs(ki, o);
+  if (pairs < 0) return 0;
+  if (pairs > 0 && memcmp(d->epoch_memo_ov, o->ov + 2 * ki->read_first, 2 * (size_t)pairs * sizeof(PCRE2_SIZE)) != 0)
+    return 0;
+  size_t start = d->epoch_memo_span_start, n = d->epoch_memo_span_len;
+  return start <= L->len && n <= L->len - start && memcmp(L->s + start, d->epoch_memo_span, n) == 0;
+}
+
 /*
  * groups_to_epoch_uncached, reusing the previous call's answer when it had the same inputs: logs
  * repeat the same second over many consecutive lines. Its result depends only on the template,
@@ -859,20 +977,30 @@ static size_t encode_epoch_key(const key_info *ki, int key_count, const line_t *
  * its previous call. So only the immediately previous conversion is reused, and only when it
  * succeeded: it was then also the last one to reach civil_to_epoch, whose own memo would have
  * answered the same. Any other outcome clears the memo.
+ *
+ * The values are compared by their key (encode_epoch_key); first, more cheaply, by position:
+ * when every read group spans the same offsets as in the memoized line, and the bytes they
+ * cover there are the same, so is every value (a date at the same place in the line, the
+ * usual case, needs no key).
  */
-static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre2_match_data *md, double now,
+static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, const md_slot *o, double now,
                                  double *out) {
   resolve_keys(d, ti);
   const key_info *ki = &d->keys[ti];
-  const ovec_t o = ovec_of(md);
-  unsigned char key[EPOCH_KEY_MAX];
-  size_t klen = encode_epoch_key(ki, d->plan->templates[ti].key_count, L, &o, key);
-  if (klen > 0 && d->epoch_memo_valid && d->epoch_memo_tmpl == ti && d->epoch_memo_len == klen &&
-      memcmp(&d->epoch_memo_now, &now, sizeof now) == 0 && memcmp(d->epoch_memo_key, key, klen) == 0) {
+  int same_call =
+      d->epoch_memo_valid && d->epoch_memo_tmpl == ti && memcmp(&d->epoch_memo_now, &now, sizeof now) == 0;
+  if (same_call && same_spans(d, ki, L, o)) {
     *out = d->epoch_memo_out;
     return PY_OK;
   }
-  py_result r = groups_to_epoch_uncached(d, ti, L, &o, now, out);
+  unsigned char key[EPOCH_KEY_MAX];
+  size_t klen = encode_epoch_key(ki, L, o, key);
+  if (same_call && klen > 0 && d->epoch_memo_len == klen && memcmp(d->epoch_memo_key, key, klen) == 0) {
+    memo_spans(d, ki, L, o);
+    *out = d->epoch_memo_out;
+    return PY_OK;
+  }
+  py_result r = groups_to_epoch_uncached(d, ti, L, o, now, out);
   d->epoch_memo_valid = r == PY_OK && klen > 0;
   if (d->epoch_memo_valid) {
     d->epoch_memo_tmpl = ti;
@@ -880,6 +1008,7 @@ static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre
     d->epoch_memo_out = *out;
     d->epoch_memo_len = klen;
     memcpy(d->epoch_memo_key, key, klen);
+    memo_spans(d, ki, L, o);
   }
   return r;
 }
@@ -887,12 +1016,11 @@ static py_result groups_to_epoch(date_detector *d, int ti, const line_t *L, pcre
 /* ---------------------------------------------------------------- date-template.ts getDate */
 
 /* DateEpoch.getDate: Python float() of the number (Unicode digits allowed), long-epoch scaling. */
-static py_result epoch_value(const date_detector *d, const plan_template *t, const line_t *L,
-                             pcre2_match_data *md, double *out) {
+static py_result epoch_value(const date_detector *d, const plan_template *t, const line_t *L, const md_slot *o,
+                             double *out) {
   const unsigned char *v;
   size_t vn;
-  const ovec_t o = ovec_of(md);
-  if (!group_value(&o, L, t->group, &v, &vn)) return PY_VALUE_ERROR;
+  if (!group_value(o, L, t->group, &v, &vn)) return PY_VALUE_ERROR;
   /* The digits without the point, then "e-<fraction length>": the same decimal number for
      strtod, whatever the locale's radix character. */
   char small[64];
@@ -940,11 +1068,10 @@ static py_result epoch_value(const date_detector *d, const plan_template *t, con
 }
 
 /* DateTai64n.getDate: int(value[2:17], 16) of group 1. */
-static py_result tai64n_value(const line_t *L, pcre2_match_data *md, double *out) {
+static py_result tai64n_value(const line_t *L, const md_slot *o, double *out) {
   const unsigned char *v;
   size_t vn;
-  const ovec_t o = ovec_of(md);
-  if (!group_value(&o, L, 1, &v, &vn)) return PY_VALUE_ERROR;
+  if (!group_value(o, L, 1, &v, &vn)) return PY_VALUE_ERROR;
   if (vn <= 2) return PY_VALUE_ERROR;
   uint64_t x = 0;
   size_t end = vn < 17 ? vn : 17;
@@ -963,14 +1090,22 @@ static py_result tai64n_value(const line_t *L, pcre2_match_data *md, double *out
 static void free_md(md_slot *m) {
   if (m->md) pcre2_match_data_free(m->md);
   m->md = NULL;
+  m->ov = NULL;
   m->pairs = 0;
+}
+
+/* A match data block of `pairs` pairs into m (NULL md when out of memory). */
+static void new_md(md_slot *m, uint32_t pairs) {
+  m->md = pcre2_match_data_create(pairs, NULL);
+  m->ov = m->md ? pcre2_get_ovector_pointer(m->md) : NULL;
+  m->pairs = m->md ? pcre2_get_ovector_count(m->md) : 0;
 }
 
 /*
  * `template.matchDate(line, pos, endpos)`: Python `regex.search(line, pos, endpos)` (byte
  * offsets here) into d->cur, counting the template's search hits. 1 / 0 / -1 (limit or error).
  */
-static int match_date(date_detector *d, int ti, const line_t *L, size_t pos, size_t endpos) {
+static int match_date(date_detector *d, int ti, line_t *L, size_t pos, size_t endpos) {
   plan_template *t = &d->plan->templates[ti];
   if (!d->compiled[ti]) {
     /* Templates compile on first use, under regex.c's lock: another thread's detector may
@@ -982,12 +1117,12 @@ static int match_date(date_detector *d, int ti, const line_t *L, size_t pos, siz
   uint32_t need = (uint32_t)t->regex.capture_count + 1;
   if (d->cur.pairs < need) {
     free_md(&d->cur);
-    d->cur.md = pcre2_match_data_create(need, NULL);
+    new_md(&d->cur, need);
     if (!d->cur.md) return -1;
-    d->cur.pairs = need;
   }
   if (endpos > L->len) endpos = L->len;
-  int rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, L->ascii, d->cur.md);
+  /* The search sees line[0..endpos): ASCII there is enough for the ASCII variant. */
+  int rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, ascii_upto(L, endpos), d->cur.md);
   if (rc == 1) {
     d->search_hits[ti]++;
     return 1;
@@ -1037,7 +1172,7 @@ typedef enum { WIN_NONE, WIN_CUR, WIN_FOUND } win_slot;
  * decision. Returns 0 (the winner in *slot, its plan template in *tmpl; WIN_NONE: no date),
  * 1 (LineFault: IndexError while remembering the position) or -1 (regex limit/error).
  */
-static int match_time(date_detector *d, const line_t *L, double now, win_slot *slot, int *tmpl) {
+static int match_time(date_detector *d, line_t *L, double now, win_slot *slot, int *tmpl) {
   const int count = d->count;
   const plan_template *tp = d->plan->templates;
   win_slot match = WIN_NONE;
@@ -1072,7 +1207,7 @@ static int match_time(date_detector *d, const line_t *L, double now, win_slot *s
     }
     if (rc < 0) return -1;
     if (rc == 1) {
-      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->cur.md);
+      const PCRE2_SIZE *ov = d->cur.ov;
       distance = byte_to_cp(L, ov[0]);
       endpos = byte_to_cp(L, ov[1]);
       match = WIN_CUR;
@@ -1100,7 +1235,7 @@ static int match_time(date_detector *d, const line_t *L, double now, win_slot *s
       rc = match_date(d, ddt->tmpl, L, 0, L->len);
       if (rc < 0) return -1;
       if (rc == 1) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->cur.md);
+        const PCRE2_SIZE *ov = d->cur.ov;
         distance = byte_to_cp(L, ov[0]);
         endpos = byte_to_cp(L, ov[1]);
         match = WIN_CUR;
@@ -1191,10 +1326,8 @@ date_detector *date_detector_new(scan_plan *plan) {
   d->alnum_re = compile_helper("[\\p{L}\\p{N}]");
   d->nd_re = compile_helper("\\p{Nd}");
   d->small_md = pcre2_match_data_create(1, NULL);
-  d->cur.md = pcre2_match_data_create(MD_INITIAL_PAIRS, NULL);
-  d->cur.pairs = MD_INITIAL_PAIRS;
-  d->found.md = pcre2_match_data_create(MD_INITIAL_PAIRS, NULL);
-  d->found.pairs = MD_INITIAL_PAIRS;
+  new_md(&d->cur, MD_INITIAL_PAIRS);
+  new_md(&d->found, MD_INITIAL_PAIRS);
   if (!d->order || !d->search_hits || !d->compiled || !d->keys || !d->alnum_re || !d->nd_re || !d->small_md || !d->cur.md ||
       !d->found.md) {
     date_detector_free(d);
@@ -1207,7 +1340,8 @@ date_detector *date_detector_new(scan_plan *plan) {
     if (t->kind == TEMPLATE_PATTERN && t->key_count > 0) {
       d->keys[i].codes = calloc((size_t)t->key_count, sizeof(int));
       d->keys[i].groups = calloc((size_t)t->key_count, sizeof(int));
-      if (!d->keys[i].codes || !d->keys[i].groups) {
+      d->keys[i].read = calloc((size_t)t->key_count, sizeof(int));
+      if (!d->keys[i].codes || !d->keys[i].groups || !d->keys[i].read) {
         date_detector_free(d);
         return NULL;
       }
@@ -1227,7 +1361,8 @@ date_detector *date_detector_new(scan_plan *plan) {
 
 int date_detector_match(date_detector *d, const char *line, size_t len, int ascii, double now, date_match *out) {
   memset(out, 0, sizeof *out);
-  line_t L = {(const unsigned char *)line, len, ascii};
+  /* The reader knows whether the whole line is ASCII; otherwise the prefix is found as needed. */
+  line_t L = {(const unsigned char *)line, len, ascii ? len : 0, ascii ? 1 : 0};
   win_slot slot;
   int ti = -1;
   int rc = match_time(d, &L, now, &slot, &ti);
@@ -1239,12 +1374,11 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
     return 0;
   }
   if (slot == WIN_NONE || ti < 0) return 0;
-  pcre2_match_data *md = slot == WIN_CUR ? d->cur.md : d->found.md;
+  const md_slot *md = slot == WIN_CUR ? &d->cur : &d->found;
   out->found = 1;
   const unsigned char *g1;
   size_t g1n;
-  const ovec_t o = ovec_of(md);
-  if (group_value(&o, &L, 1, &g1, &g1n)) {
+  if (group_value(md, &L, 1, &g1, &g1n)) {
     out->start = (size_t)(g1 - L.s);
     out->end = out->start + g1n;
   } else {
@@ -1309,6 +1443,7 @@ void date_detector_free(date_detector *d) {
     for (int i = 0; i < d->count; i++) {
       free(d->keys[i].codes);
       free(d->keys[i].groups);
+      free(d->keys[i].read);
     }
   }
   free(d->keys);

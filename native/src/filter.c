@@ -13,7 +13,7 @@
  * Groups. fail2ban hands a match around as a dict by group name (FilterRegex.search builds it:
  * every name of the regex is a key, valued by its last participating capture, undefined when
  * none participated; alt_ names fill their target). Only the names below are ever read by the
- * pipeline, so a groups dict is kept as these slots, each absent, undefined or a string; the
+ * pipeline, so a groups dict is kept as these keys, each absent, undefined or a string; the
  * absent/undefined distinction matters for withPrefixGroups (dict.update) and mergeFailure.
  */
 enum {
@@ -35,6 +35,7 @@ static const char *const key_names[K_COUNT] = {"content", "fid",    "ip4",      
 
 enum { G_ABSENT = 0, G_UNDEF, G_VALUE };
 
+/* A group's value while a match is taken apart (see fregex_search). */
 typedef struct {
   const char *p;
   size_t len;
@@ -42,14 +43,51 @@ typedef struct {
 } gval;
 
 typedef struct {
-  gval v[K_COUNT];
+  const char *p;
+  size_t len;
+} gtext;
+
+#define KEY_BIT(k) (1u << (k))
+
+/*
+ * A groups dict as two sets of keys: those in the dict, and those of them holding a string
+ * (the others are undefined). A line copies and merges dicts a few times: as key sets that
+ * costs only the keys present, and the text of a key that is not defined is never read.
+ */
+typedef struct {
+  unsigned present;
+  unsigned defined; /* a subset of present */
+  gtext v[K_COUNT];
 } groups;
 
-static inline int defined(const gval *g) { return g->state == G_VALUE; }
+static inline int defined(const groups *g, int k) { return (g->defined >> k) & 1; }
 /* JavaScript truthiness of a group: a non-empty string. */
-static inline int truthy(const gval *g) { return g->state == G_VALUE && g->len > 0; }
-static inline int same_text(const gval *a, const gval *b) {
+static inline int truthy(const groups *g, int k) { return defined(g, k) && g->v[k].len > 0; }
+static inline void set_undefined(groups *g, int k) {
+  g->present |= KEY_BIT(k);
+  g->defined &= ~KEY_BIT(k);
+}
+static inline int same_text(const gtext *a, const gtext *b) {
   return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
+/* The lowest key of a non-empty key set. */
+static inline int first_key(unsigned keys) {
+#if defined(__GNUC__)
+  return __builtin_ctz(keys);
+#else
+  int k = 0;
+  while (!(keys & 1u)) keys >>= 1, k++;
+  return k;
+#endif
+}
+
+/* to[k] = from[k] for every key k of `keys`. */
+static inline void copy_texts(gtext *to, const gtext *from, unsigned keys) {
+  for (; keys; keys &= keys - 1) {
+    int k = first_key(keys);
+    to[k] = from[k];
+  }
 }
 
 /*
@@ -68,6 +106,11 @@ typedef struct {
   int owned_count;
   int (*alt_ops)[2];  /* (alt_ slot, target slot), in fail-regex.ts's sorted order */
   int alt_count;
+  /* Without alt_ names a match's dict needs only these: the keys that are names of the regex,
+     and (capture index, key) of every capture named by a key, in index order. */
+  unsigned name_keys;
+  int (*keyed)[2];
+  int keyed_count;
 } fregex;
 
 /* ---- mlfid cache (mlfid-cache.ts: fail2ban's Utils.Cache(maxCount=100, maxTime=300)) ---- */
@@ -79,11 +122,11 @@ typedef struct {
   char *data;
   size_t cap;
   size_t len;
-  int state;
 } oval;
 
-/* One cached FailData: groups (owned copies), users (only whether there is more than one
-   distinct user is ever asked, and the set only grows), and mlfpending. */
+/* One cached FailData: groups (owned copies of the defined ones, keyed like a groups dict),
+   users (only whether there is more than one distinct user is ever asked, and the set only
+   grows), and mlfpending. */
 typedef struct {
   int prev, next; /* insertion order; `next` also links the free list */
   int hnext;      /* hash chain */
@@ -91,6 +134,7 @@ typedef struct {
   char *key;
   size_t key_len, key_cap;
   double expires;
+  unsigned present, defined;
   oval g[K_COUNT];
   int users; /* 0, 1, or 2 = more than one */
   char *user;
@@ -99,6 +143,11 @@ typedef struct {
 } mlf_entry;
 
 #define MLF_BUCKETS 256 /* a power of two */
+
+/* report_id's memo: texts up to this long, and ids (which are no longer than the text or
+   failure_id_text's buffer). */
+#define ID_MEMO_TEXT_MAX 64
+#define ID_MEMO_MAX 96
 
 typedef struct {
   mlf_entry e[MLF_MAX];
@@ -121,6 +170,12 @@ struct scan_filter {
   int has_pref;
   fregex *fail;
   int fail_count;
+  /* The failregexes that may match a buffer starting with byte b (scan_regex_may_start):
+     by_first[b] for b < 128, by_first[128] = all (bytes >= 128, and the empty buffer). Each
+     lists indexes in order and ends with -1; all_fail[i..] is the list of every index from i. */
+  const int *by_first[129];
+  int *first_lists;
+  int *all_fail;
   fregex *ignore;
   int ignore_count;
   uint64_t *fail_hits;
@@ -128,12 +183,20 @@ struct scan_filter {
   int *pending_hits; /* failregex hits of the current line, counted when it completes */
   int pending_count;
   pcre2_match_data *md;
+  const PCRE2_SIZE *ov; /* md's ovector, fetched once */
   gval *slots; /* scratch, max slot_count */
   text_buf line_buf;    /* the line without its date, and "\n" (tupleLinesBuffer) */
   int line_ascii;       /* the line is all ASCII, so is every buffer a filter regex searches (parts
                            of it, "\n", ""): they run their ASCII variants */
   text_buf content_buf; /* <F-CONTENT> and "\n" */
   text_buf scratch;     /* hosts lookups */
+  /* report_id's last id that took parsing (IPv6, a cidr, a non-canonical IPv4): the arguments
+     and the answer. Failures from one address tend to come one after another. */
+  int id_memo_valid, id_memo_family, id_memo_has_cidr;
+  double id_memo_cidr;
+  size_t id_memo_text_len, id_memo_len;
+  char id_memo_text[ID_MEMO_TEXT_MAX];
+  char id_memo[ID_MEMO_MAX];
   int has_last_date;
   double last_date;
   mlf_cache cache;
@@ -215,6 +278,7 @@ static void fregex_free(fregex *r) {
   for (int i = 0; i < r->owned_count; i++) free(r->owned_names[i]);
   free(r->owned_names);
   free(r->alt_ops);
+  free(r->keyed);
   memset(r, 0, sizeof *r);
 }
 
@@ -241,7 +305,8 @@ static int fregex_init(fregex *r, scan_regex *re, const char *what, char *err, s
   r->slot_name = malloc(max_slots * sizeof *r->slot_name);
   r->owned_names = malloc((size_t)(n + 1) * sizeof *r->owned_names);
   r->alt_ops = malloc((size_t)(n + 1) * sizeof *r->alt_ops);
-  if (!r->capture_slot || !r->slot_key || !r->slot_name || !r->owned_names || !r->alt_ops) goto oom;
+  r->keyed = malloc((size_t)(n + 1) * sizeof *r->keyed);
+  if (!r->capture_slot || !r->slot_key || !r->slot_name || !r->owned_names || !r->alt_ops || !r->keyed) goto oom;
   for (int i = 0; i < n; i++) {
     r->capture_slot[i] = -1;
     const char *name = i == 0 ? NULL : re->capture_names[i];
@@ -293,6 +358,16 @@ static int fregex_init(fregex *r, scan_regex *re, const char *what, char *err, s
   }
   if (sorted != order) free(sorted);
   if (no_memory) goto oom;
+  for (int s = 0; s < r->name_slots; s++)
+    if (r->slot_key[s] >= 0) r->name_keys |= KEY_BIT(r->slot_key[s]);
+  for (int i = 1; i < n; i++) {
+    int s = r->capture_slot[i];
+    if (s >= 0 && r->slot_key[s] >= 0) {
+      r->keyed[r->keyed_count][0] = i;
+      r->keyed[r->keyed_count][1] = r->slot_key[s];
+      r->keyed_count++;
+    }
+  }
   return 0;
 oom:
   fregex_free(r);
@@ -308,16 +383,33 @@ static int fregex_search(scan_filter *f, const fregex *r, const char *subject, s
   int rc = scan_regex_search(r->re, subject, len, 0, f->line_ascii, f->md);
   if (rc <= 0) return rc < 0 ? -1 : 0;
   if (!out) return 1;
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
-  uint32_t ov_count = pcre2_get_ovector_count(f->md);
+  /* f->md has a pair for every capture of every regex of the filter (scan_filter_new). */
+  const PCRE2_SIZE *ov = f->ov;
+  if (r->alt_count == 0) {
+    /* Each name is its own slot: the captures named by a key are all there is to read. */
+    unsigned def = 0;
+    for (int c = 0; c < r->keyed_count; c++) {
+      int i = r->keyed[c][0], k = r->keyed[c][1];
+      PCRE2_SIZE a = ov[2 * i], b = ov[2 * i + 1];
+      /* Later participating copies of a name win; a non-participating one changes nothing.
+         (PCRE2_UNSET is above any offset: a capture with an unset end fails b > len, one with
+         only an unset start a > b.) */
+      if (a > b || b > len) continue;
+      out->v[k].p = subject + a;
+      out->v[k].len = b - a;
+      def |= KEY_BIT(k);
+    }
+    out->present = r->name_keys;
+    out->defined = def;
+    return 1;
+  }
   gval *slots = f->slots;
   for (int s = 0; s < r->slot_count; s++) slots[s].state = s < r->name_slots ? G_UNDEF : G_ABSENT;
   int n = r->re->capture_names_len;
   for (int i = 1; i < n; i++) {
     int s = r->capture_slot[i];
-    if (s < 0 || (uint32_t)i >= ov_count) continue;
+    if (s < 0) continue;
     PCRE2_SIZE a = ov[2 * i], b = ov[2 * i + 1];
-    /* Later participating copies of a name win; a non-participating one changes nothing. */
     if (a == PCRE2_UNSET || b == PCRE2_UNSET || a > b || b > len) continue;
     slots[s].p = subject + a;
     slots[s].len = b - a;
@@ -326,11 +418,19 @@ static int fregex_search(scan_filter *f, const fregex *r, const char *subject, s
   for (int k = 0; k < r->alt_count; k++) {
     const gval *v = &slots[r->alt_ops[k][0]];
     gval *target = &slots[r->alt_ops[k][1]];
-    if (truthy(v) && !truthy(target)) *target = *v;
+    if (v->state == G_VALUE && v->len > 0 && !(target->state == G_VALUE && target->len > 0)) *target = *v;
   }
-  for (int k = 0; k < K_COUNT; k++) out->v[k].state = G_ABSENT;
-  for (int s = 0; s < r->slot_count; s++)
-    if (r->slot_key[s] >= 0) out->v[r->slot_key[s]] = slots[s];
+  out->present = out->defined = 0;
+  for (int s = 0; s < r->slot_count; s++) {
+    int k = r->slot_key[s];
+    if (k < 0 || slots[s].state == G_ABSENT) continue;
+    out->present |= KEY_BIT(k);
+    if (slots[s].state == G_VALUE) {
+      out->defined |= KEY_BIT(k);
+      out->v[k].p = slots[s].p;
+      out->v[k].len = slots[s].len;
+    }
+  }
   return 1;
 }
 
@@ -347,7 +447,10 @@ static uint64_t hash_bytes(const char *s, size_t n) {
     h ^= h >> 29;
   }
   uint64_t w = 0;
-  for (size_t k = 0; i < n; i++, k += 8) w |= (uint64_t)(unsigned char)s[i] << k;
+  if (n >= 8) /* the last 8 bytes, overlapping the ones already mixed in */
+    memcpy(&w, s + n - 8, 8);
+  else
+    for (size_t k = 0; i < n; i++, k += 8) w |= (uint64_t)(unsigned char)s[i] << k;
   h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
   return h ^ (h >> 32);
 }
@@ -443,7 +546,7 @@ static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h,
   e->users = 0;
   e->user_len = 0;
   e->mlfpending = 0;
-  for (int k = 0; k < K_COUNT; k++) e->g[k].state = G_ABSENT;
+  e->present = e->defined = 0;
   e->prev = c->tail;
   e->next = -1;
   e->hnext = c->bucket[h & (MLF_BUCKETS - 1)];
@@ -455,16 +558,30 @@ static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h,
   return e;
 }
 
-static int entry_set(mlf_entry *e, int k, const gval *v) {
-  if (v->state == G_VALUE && store(&e->g[k].data, &e->g[k].cap, v->p, v->len) != 0) return -1;
-  e->g[k].len = v->state == G_VALUE ? v->len : 0;
-  e->g[k].state = v->state;
+/*
+ * The entry's groups get every key of `keys` (defined in g) with its value. g is a failure of
+ * the entry's mlfid: its mlfid is the entry's key, which entry_value reads instead of a copy.
+ */
+static int entry_set(mlf_entry *e, const groups *g, unsigned keys) {
+  e->present |= keys;
+  e->defined |= keys;
+  for (keys &= ~KEY_BIT(K_MLFID); keys; keys &= keys - 1) {
+    int k = first_key(keys);
+    if (store(&e->g[k].data, &e->g[k].cap, g->v[k].p, g->v[k].len) != 0) return -1;
+    e->g[k].len = g->v[k].len;
+  }
   return 0;
 }
 
+static void entry_set_undefined(mlf_entry *e, int k) {
+  e->present |= KEY_BIT(k);
+  e->defined &= ~KEY_BIT(k);
+}
+
 /* updateUsers: a truthy user joins the set. */
-static int entry_add_user(mlf_entry *e, const gval *user) {
-  if (!truthy(user)) return 0;
+static int entry_add_user(mlf_entry *e, const groups *g) {
+  if (!truthy(g, K_USER)) return 0;
+  const gtext *user = &g->v[K_USER];
   if (e->users == 0) {
     if (store(&e->user, &e->user_cap, user->p, user->len) != 0) return -1;
     e->user_len = user->len;
@@ -474,13 +591,27 @@ static int entry_add_user(mlf_entry *e, const gval *user) {
   return 0;
 }
 
-static int owned_truthy(const oval *o) { return o->state == G_VALUE && o->len > 0; }
+/* The value of a key the entry defines. */
+static gtext entry_value(const mlf_entry *e, int k) {
+  gtext v;
+  if (k == K_MLFID) {
+    v.p = e->key;
+    v.len = e->key_len;
+  } else {
+    v.p = e->g[k].data ? e->g[k].data : empty_text;
+    v.len = e->g[k].len;
+  }
+  return v;
+}
+
+static int entry_truthy(const mlf_entry *e, int k) { return ((e->defined >> k) & 1) && entry_value(e, k).len > 0; }
 
 static void entry_view(const mlf_entry *e, groups *out) {
-  for (int k = 0; k < K_COUNT; k++) {
-    out->v[k].state = e->g[k].state;
-    out->v[k].len = e->g[k].len;
-    out->v[k].p = e->g[k].data ? e->g[k].data : empty_text;
+  out->present = e->present;
+  out->defined = e->defined;
+  for (unsigned keys = e->defined; keys; keys &= keys - 1) {
+    int k = first_key(keys);
+    out->v[k] = entry_value(e, k);
   }
 }
 
@@ -497,34 +628,38 @@ static void entry_view(const mlf_entry *e, groups *out) {
  */
 static int merge_failure(scan_filter *f, groups *g, double now, groups *view, mlf_entry **entry) {
   int flags = 0;
-  if (truthy(&g->v[K_MLFGAINED])) {
+  if (truthy(g, K_MLFGAINED)) {
     flags |= GAINED | NOFAIL;
-    if (!truthy(&g->v[K_NOFAIL])) g->v[K_NOFAIL] = g->v[K_MLFGAINED];
-  } else if (truthy(&g->v[K_NOFAIL]))
+    if (!truthy(g, K_NOFAIL)) {
+      g->present |= KEY_BIT(K_NOFAIL);
+      g->defined |= KEY_BIT(K_NOFAIL);
+      g->v[K_NOFAIL] = g->v[K_MLFGAINED];
+    }
+  } else if (truthy(g, K_NOFAIL))
     flags |= NOFAIL;
-  if (truthy(&g->v[K_MLFFORGET])) flags |= FORGET;
-  g->v[K_MLFFORGET].state = G_UNDEF;
-  const gval *mlfid = &g->v[K_MLFID];
+  if (truthy(g, K_MLFFORGET)) flags |= FORGET;
+  set_undefined(g, K_MLFFORGET);
+  const gtext *mlfid = &g->v[K_MLFID];
   uint64_t h = hash_bytes(mlfid->p, mlfid->len);
   mlf_entry *e = cache_get(&f->cache, mlfid->p, mlfid->len, h, now);
   int many_users = 0;
   if (e) {
-    if (entry_add_user(e, &g->v[K_USER]) != 0) return -1;
+    if (entry_add_user(e, g) != 0) return -1;
     many_users = e->users > 1;
-    if (owned_truthy(&e->g[K_NOFAIL])) flags |= PREVIOUS_STATE;
-    e->g[K_NOFAIL].state = G_UNDEF;
-    if (owned_truthy(&e->g[K_MLFGAINED])) flags |= PREVIOUS_STATE;
-    e->g[K_MLFGAINED].state = G_UNDEF;
+    if (entry_truthy(e, K_NOFAIL)) flags |= PREVIOUS_STATE;
+    entry_set_undefined(e, K_NOFAIL);
+    if (entry_truthy(e, K_MLFGAINED)) flags |= PREVIOUS_STATE;
+    entry_set_undefined(e, K_MLFGAINED);
     if (flags & GAINED) e->mlfpending = 0;
-    for (int k = 0; k < K_COUNT; k++)
-      if (defined(&g->v[k]) && entry_set(e, k, &g->v[k]) != 0) return -1;
+    if (entry_set(e, g, g->defined) != 0) return -1;
     if (flags & FORGET) cache_unlink(&f->cache, (int)(e - f->cache.e));
   } else if (!(flags & FORGET)) {
     e = cache_set(&f->cache, mlfid->p, mlfid->len, h, now);
     if (!e) return -1;
-    for (int k = 0; k < K_COUNT; k++)
-      if (entry_set(e, k, &g->v[k]) != 0) return -1;
-    if (entry_add_user(e, &g->v[K_USER]) != 0) return -1;
+    /* A new entry takes the dict whole: undefined keys too. */
+    e->present = g->present;
+    if (entry_set(e, g, g->defined) != 0) return -1;
+    if (entry_add_user(e, g) != 0) return -1;
     many_users = e->users > 1;
   }
   *entry = e;
@@ -536,8 +671,8 @@ static int merge_failure(scan_filter *f, groups *g, double now, groups *view, ml
   int pending = e->mlfpending;
   e->mlfpending = 0;
   if (pending || many_users) {
-    e->g[K_NOFAIL].state = G_UNDEF;
-    e->g[K_MLFGAINED].state = G_UNDEF;
+    entry_set_undefined(e, K_NOFAIL);
+    entry_set_undefined(e, K_MLFGAINED);
   }
   entry_view(e, view);
   return 0;
@@ -548,15 +683,38 @@ static int merge_failure(scan_filter *f, groups *g, double now, groups *view, ml
 enum { IDS_PENDING = -1, IDS_NONE = -2 };
 
 static void report(scan_filter *f, const char *id, size_t id_len, const groups *g, double time, uint64_t line) {
-  const gval *user = &g->v[K_USER];
-  f->on_failure(f->ctx, id, id_len, time, line, defined(user) ? user->p : NULL, defined(user) ? user->len : 0,
-                defined(user));
+  int has_user = defined(g, K_USER);
+  f->on_failure(f->ctx, id, id_len, time, line, has_user ? g->v[K_USER].p : NULL, has_user ? g->v[K_USER].len : 0,
+                has_user);
 }
 
+/* failure_id (a pure function of its arguments) of a failure, reported. */
 static void report_id(scan_filter *f, const char *text, size_t n, int family, int has_cidr, double cidr,
                       const groups *g, double time, uint64_t line) {
+  /* failure_id's own first case, which costs less than the memo. */
+  if (!has_cidr && family != 6 && ip_is_canonical_v4(text, n)) {
+    report(f, text, n, g, time, line);
+    return;
+  }
+  int memo = n <= ID_MEMO_TEXT_MAX;
+  if (memo && f->id_memo_valid && f->id_memo_text_len == n && f->id_memo_family == family &&
+      f->id_memo_has_cidr == has_cidr && memcmp(&f->id_memo_cidr, &cidr, sizeof cidr) == 0 &&
+      memcmp(f->id_memo_text, text, n) == 0) {
+    report(f, f->id_memo, f->id_memo_len, g, time, line);
+    return;
+  }
   failure_id_text id;
   failure_id(text, n, family, has_cidr, cidr, &id);
+  f->id_memo_valid = memo && id.len <= ID_MEMO_MAX;
+  if (f->id_memo_valid) {
+    f->id_memo_family = family;
+    f->id_memo_has_cidr = has_cidr;
+    f->id_memo_cidr = cidr;
+    f->id_memo_text_len = n;
+    memcpy(f->id_memo_text, text, n);
+    f->id_memo_len = id.len;
+    memcpy(f->id_memo, id.p, id.len);
+  }
   report(f, id.p, id.len, g, time, line);
 }
 
@@ -602,29 +760,30 @@ static const host_entry *lookup_host(scan_filter *f, const char *name, size_t n)
  * multi-line failure has no id yet, IDS_NONE when the regex captured none.
  */
 static int report_failure_ids(scan_filter *f, const groups *g, int has_mlfid, double time, uint64_t line) {
-  const gval *fid = &g->v[K_FID];
+  const gtext *fid = &g->v[K_FID];
+  int has_fid = defined(g, K_FID);
   int raw = f->plan->use_dns == USEDNS_RAW;
-  int has_cidr = truthy(&g->v[K_CIDR]);
+  int has_cidr = truthy(g, K_CIDR);
   double cidr = has_cidr ? js_string_to_number(g->v[K_CIDR].p, g->v[K_CIDR].len) : 0;
-  const gval *ip = NULL;
+  const gtext *ip = NULL;
   int family = 0;
-  if (defined(&g->v[K_IP4])) {
+  if (defined(g, K_IP4)) {
     ip = &g->v[K_IP4];
     family = 4;
-  } else if (defined(&g->v[K_IP6])) {
+  } else if (defined(g, K_IP6)) {
     ip = &g->v[K_IP6];
     family = 6;
   }
   if (ip) {
-    if (!defined(fid) || same_text(fid, ip)) report_id(f, ip->p, ip->len, family, has_cidr, cidr, g, time, line);
+    if (!has_fid || same_text(fid, ip)) report_id(f, ip->p, ip->len, family, has_cidr, cidr, g, time, line);
     else if (raw) report(f, fid->p, fid->len, g, time, line);
     else report_id(f, fid->p, fid->len, 0, 0, 0, g, time, line);
     return 1;
   }
-  const gval *dns = &g->v[K_DNS];
-  if (defined(dns)) {
+  const gtext *dns = &g->v[K_DNS];
+  if (defined(g, K_DNS)) {
     if (raw) {
-      const gval *id = !defined(fid) || same_text(fid, dns) ? dns : fid;
+      const gtext *id = !has_fid || same_text(fid, dns) ? dns : fid;
       report(f, id->p, id->len, g, time, line);
       return 1;
     }
@@ -641,7 +800,7 @@ static int report_failure_ids(scan_filter *f, const groups *g, int has_mlfid, do
       report_id(f, h->addresses[i], strlen(h->addresses[i]), 0, 0, 0, g, time, line);
     return h->address_count;
   }
-  if (!defined(fid)) return has_mlfid ? IDS_PENDING : IDS_NONE;
+  if (!has_fid) return has_mlfid ? IDS_PENDING : IDS_NONE;
   if (raw) report(f, fid->p, fid->len, g, time, line);
   else report_id(f, fid->p, fid->len, 0, 0, 0, g, time, line);
   return 1;
@@ -665,11 +824,11 @@ static int ignore_line(scan_filter *f, const char *buf, size_t len, scan_line_re
 
 /* withPrefixGroups: the prefregex's groups but `content`, updated with the failregex's. */
 static void with_prefix_groups(const groups *prefix, const groups *own, groups *out) {
-  for (int k = 0; k < K_COUNT; k++) {
-    if (own->v[k].state != G_ABSENT) out->v[k] = own->v[k];
-    else if (k != K_CONTENT) out->v[k] = prefix->v[k];
-    else out->v[k].state = G_ABSENT;
-  }
+  unsigned from_prefix = prefix->present & ~own->present & ~KEY_BIT(K_CONTENT);
+  out->present = own->present | from_prefix;
+  out->defined = own->defined | (prefix->defined & from_prefix);
+  copy_texts(out->v, own->v, own->defined);
+  copy_texts(out->v, prefix->v, prefix->defined & from_prefix);
 }
 
 /* log-filter.ts findFailures with maxlines = 1 (the buffer is the one line). */
@@ -688,13 +847,13 @@ static int find_failures(scan_filter *f, double time, uint64_t number, double no
     if (rc < 0) goto abandon;
     if (rc == 0) return 0;
     out->pref_matched = 1;
-    const gval *content = &pre.v[K_CONTENT];
-    if (truthy(content) && content->p + content->len == buf + len - 1) {
+    const gtext *content = &pre.v[K_CONTENT];
+    if (truthy(&pre, K_CONTENT) && content->p + content->len == buf + len - 1) {
       /* The usual case: the content runs to the line's end, so content + "\n" is already there,
          at the end of the line buffer; no copy. */
       buf = content->p;
       len = content->len + 1;
-    } else if (truthy(content)) {
+    } else if (truthy(&pre, K_CONTENT)) {
       f->content_buf.len = 0;
       if (text_buf_append(&f->content_buf, content->p, content->len) != 0 ||
           text_buf_append(&f->content_buf, "\n", 1) != 0)
@@ -703,10 +862,10 @@ static int find_failures(scan_filter *f, double time, uint64_t number, double no
       len = f->content_buf.len;
     }
   }
-  for (int i = 0; i < f->fail_count; i++) {
+  /* cannotStartWith(buf.charCodeAt(0)): an empty buffer (NaN) never skips. */
+  const int *next = f->by_first[len > 0 && (unsigned char)buf[0] < 128 ? (unsigned char)buf[0] : 128];
+  for (int i; (i = *next++) >= 0;) {
     fregex *r = &f->fail[i];
-    /* cannotStartWith(buf.charCodeAt(0)): an empty buffer (NaN) never skips. */
-    if (len > 0 && !scan_regex_may_start(r->re, (unsigned char)buf[0])) continue;
     int rc = fregex_search(f, r, buf, len, &own);
     if (rc < 0) goto abandon;
     if (rc == 0) continue;
@@ -716,19 +875,26 @@ static int find_failures(scan_filter *f, double time, uint64_t number, double no
       if (rc > 0) break;
     }
     f->pending_hits[f->pending_count++] = i;
-    /* The line buffer becomes hit.unmatchedLines: empty, so later failregexes see "". */
+    /* The line buffer becomes hit.unmatchedLines: empty, so later failregexes see "" (and
+       none is skipped by its start characters). */
     buf = empty_text;
     len = 0;
-    if (f->has_pref) with_prefix_groups(&pre, &own, &merged);
-    else merged = own;
-    int has_mlfid = defined(&merged.v[K_MLFID]);
+    next = f->all_fail + i + 1;
+    /* Without a prefregex the failregex's own dict is the failure's (merge_failure may
+       change it: it is not read again). */
+    groups *m = &own;
+    if (f->has_pref) {
+      with_prefix_groups(&pre, &own, &merged);
+      m = &merged;
+    }
+    int has_mlfid = defined(m, K_MLFID);
     groups view;
-    const groups *g = &merged;
+    const groups *g = m;
     mlf_entry *entry = NULL;
     if (has_mlfid) {
-      if (merge_failure(f, &merged, now, &view, &entry) != 0) return -1;
+      if (merge_failure(f, m, now, &view, &entry) != 0) return -1;
       g = &view;
-      if (truthy(&g->v[K_NOFAIL])) break;
+      if (truthy(g, K_NOFAIL)) break;
     }
     int ids = report_failure_ids(f, g, has_mlfid, time, number);
     if (f->oom) return -1;
@@ -821,7 +987,7 @@ int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, ui
   b->len = 0;
   if (text_buf_reserve(b, len + 1) != 0) return -1;
   if (o->cut) {
-    memcpy(b->data, line, o->start);
+    if (o->start > 0) memcpy(b->data, line, o->start); /* dates mostly start the line */
     memcpy(b->data + o->start, line + o->end, len - o->end);
     b->len = o->start + (len - o->end);
   } else {
@@ -868,9 +1034,12 @@ int scan_filter_state(const scan_filter *f, text_buf *out) {
     memcpy(&expires, &e->expires, sizeof expires);
     if (put_text(out, e->key, e->key_len) != 0 || put_u64(out, expires) != 0) return -1;
     for (int k = 0; k < K_COUNT; k++) {
-      if (put_u64(out, (uint64_t)e->g[k].state) != 0) return -1;
-      if (e->g[k].state == G_VALUE && put_text(out, e->g[k].data ? e->g[k].data : empty_text, e->g[k].len) != 0)
-        return -1;
+      int state = !((e->present >> k) & 1) ? G_ABSENT : (e->defined >> k) & 1 ? G_VALUE : G_UNDEF;
+      if (put_u64(out, (uint64_t)state) != 0) return -1;
+      if (state == G_VALUE) {
+        gtext v = entry_value(e, k);
+        if (put_text(out, v.p, v.len) != 0) return -1;
+      }
     }
     if (put_u64(out, (uint64_t)e->users) != 0 || put_u64(out, (uint64_t)e->mlfpending) != 0) return -1;
     if (e->users == 1 && put_text(out, e->user, e->user_len) != 0) return -1;
@@ -879,6 +1048,25 @@ int scan_filter_state(const scan_filter *f, text_buf *out) {
 }
 
 /* ---- setup ---- */
+
+/* f->by_first and f->all_fail (see there). -1 when out of memory. */
+static int start_lists(scan_filter *f) {
+  size_t n = (size_t)f->fail_count;
+  f->all_fail = malloc((n + 1) * sizeof *f->all_fail);
+  f->first_lists = malloc(128 * (n + 1) * sizeof *f->first_lists);
+  if (!f->all_fail || !f->first_lists) return -1;
+  for (size_t i = 0; i < n; i++) f->all_fail[i] = (int)i;
+  f->all_fail[n] = -1;
+  f->by_first[128] = f->all_fail;
+  for (int b = 0; b < 128; b++) {
+    int *list = f->first_lists + (size_t)b * (n + 1), k = 0;
+    for (size_t i = 0; i < n; i++)
+      if (scan_regex_may_start(f->fail[i].re, (unsigned char)b)) list[k++] = (int)i;
+    list[k] = -1;
+    f->by_first[b] = list;
+  }
+  return 0;
+}
 
 scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *ctx, char *err, size_t errlen) {
   if (plan->max_lines != 1) {
@@ -921,9 +1109,11 @@ scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *
     f->ignore_count++;
     if (f->ignore[i].re->capture_count > max_captures) max_captures = f->ignore[i].re->capture_count;
   }
+  if (start_lists(f) != 0) goto oom;
   f->md = pcre2_match_data_create((uint32_t)max_captures + 1, NULL);
   f->slots = calloc((size_t)max_slots, sizeof *f->slots);
   if (!f->md || !f->slots) goto oom;
+  f->ov = pcre2_get_ovector_pointer(f->md);
   if (plan->host_count > 0) {
     f->hosts = calloc((size_t)plan->host_count, sizeof *f->hosts);
     if (!f->hosts) goto oom;
@@ -970,6 +1160,8 @@ void scan_filter_free(scan_filter *f) {
   if (f->has_pref) fregex_free(&f->pref);
   for (int i = 0; i < f->fail_count; i++) fregex_free(&f->fail[i]);
   for (int i = 0; i < f->ignore_count; i++) fregex_free(&f->ignore[i]);
+  free(f->first_lists);
+  free(f->all_fail);
   free(f->fail);
   free(f->ignore);
   free(f->fail_hits);

@@ -355,19 +355,48 @@ static void on_failure(void *ctx, const char *id, size_t id_len, double time, ui
   a->failures++;
   if (!A.json) return;
   writer *w = &a->out;
-  out_put(w, "{\"ip\":", 6);
-  out_json_string(w, id, id_len);
-  out_put(w, ",\"time\":", 8);
-  if (!isfinite(time)) out_put(w, "null", 4);
-  else {
+  const char *time_text = "null";
+  size_t time_len = 4;
+  if (isfinite(time)) {
     /* Most failures of a log share their neighbours' time: format each time once. */
     if (!a->has_last_time || memcmp(&a->last_time, &time, sizeof time) != 0) {
       a->last_time = time;
       a->last_time_len = js_number_to_string(time, a->last_time_text);
       a->has_last_time = 1;
     }
-    out_put(w, a->last_time_text, a->last_time_len);
+    time_text = a->last_time_text;
+    time_len = a->last_time_len;
   }
+  /* The usual line is written in place, in room for the longest it could be; only values too
+     long for the buffer go piece by piece. */
+  size_t most =
+      6 + JSON_STRING_MAX(id_len) + 8 + time_len + 8 + 20 + 8 + (has_user ? JSON_STRING_MAX(user_len) : 4) + 2;
+  if (most > w->cap - w->len) out_flush(w);
+  if (most <= w->cap - w->len) {
+    char *o = w->buf + w->len;
+    memcpy(o, "{\"ip\":", 6);
+    o = json_escape_string(o + 6, id, id_len);
+    memcpy(o, ",\"time\":", 8);
+    memcpy(o + 8, time_text, time_len);
+    o += 8 + time_len;
+    memcpy(o, ",\"line\":", 8);
+    o += 8;
+    o += u64_to_decimal(line, o);
+    memcpy(o, ",\"user\":", 8);
+    o += 8;
+    if (has_user) o = json_escape_string(o, user, user_len);
+    else {
+      memcpy(o, "null", 4);
+      o += 4;
+    }
+    memcpy(o, "}\n", 2);
+    w->len = (size_t)(o + 2 - w->buf);
+    return;
+  }
+  out_put(w, "{\"ip\":", 6);
+  out_json_string(w, id, id_len);
+  out_put(w, ",\"time\":", 8);
+  out_put(w, time_text, time_len);
   out_put(w, ",\"line\":", 8);
   out_uint(w, line);
   out_put(w, ",\"user\":", 8);

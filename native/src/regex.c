@@ -162,12 +162,16 @@ static int contains(const char *s, size_t len, const char *lit, size_t n) {
   return 0;
 }
 
+/* A compile on first use, out of line: its message buffer would cost every search a stack
+   guard. 0 or -1. */
+static int compile_first(scan_regex *r) {
+  char err[300];
+  return scan_regex_compile(r, err, sizeof err);
+}
+
 int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
                       pcre2_match_data *md) {
-  if (!r->code) {
-    char err[300];
-    if (scan_regex_compile(r, err, sizeof err) != 0) return -2;
-  }
+  if (!r->code && compile_first(r) != 0) return -2;
   if (start > len) return 0;
   /* A search from `start` that needs the literal needs it at or after `start`: looking in the
      whole subject is the same test or a weaker one (never a wrong answer). */

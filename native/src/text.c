@@ -33,14 +33,28 @@ void text_buf_free(text_buf *b) {
 
 /* ---- UTF-8 ---- */
 
-/* Length of the run of ASCII bytes at the start of s[0..n), eight at a time. */
+/* Length of the run of ASCII bytes at the start of s[0..n), 32 then 8 bytes at a time. */
 static size_t ascii_run(const unsigned char *s, size_t n) {
+  const uint64_t high = UINT64_C(0x8080808080808080);
   size_t i = 0;
-  while (i + 8 <= n) {
+  for (; i + 32 <= n; i += 32) {
+    uint64_t a, b, c, d;
+    memcpy(&a, s + i, 8);
+    memcpy(&b, s + i + 8, 8);
+    memcpy(&c, s + i + 16, 8);
+    memcpy(&d, s + i + 24, 8);
+    if ((a | b | c | d) & high) break;
+  }
+  for (; i + 8 <= n; i += 8) {
     uint64_t w;
     memcpy(&w, s + i, 8);
-    if (w & UINT64_C(0x8080808080808080)) break;
-    i += 8;
+    if (w & high) break;
+  }
+  if (i < n && n >= 8) {
+    /* The last bytes as one word, overlapping the ones seen: most lines are ASCII to the end. */
+    uint64_t w;
+    memcpy(&w, s + n - 8, 8);
+    if (!(w & high) && n - 8 <= i) return n;
   }
   while (i < n && s[i] < 0x80) i++;
   return i;
