@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateAuthLog } from "./generate-auth-log.js";
@@ -19,20 +19,35 @@ interface Run {
 // A cache of this run's own: the first rampart run compiles the filter, the next ones find its plan.
 let benchCacheDir = "";
 
-function timed(name: string, file: string, args: string[], stdinPath?: string): Run {
+/**
+ * Best of `runs` runs (the VM this runs on is noisy; every tool gets the same treatment). Output
+ * goes to a file and input comes from one, as from a shell redirection: the time is the tool's,
+ * not that of this process draining a pipe.
+ */
+function timed(name: string, file: string, args: string[], stdinPath?: string, runs = 3): Run {
   const outFile = join(tmpdir(), `rampart-bench-${process.pid}-${name.replace(/\W+/g, "_")}.out`);
-  const started = performance.now();
-  const shellFree = spawnSync("/usr/bin/time", ["-f", "%M", "-o", `${outFile}.rss`, file, ...args], {
-    stdio: [stdinPath ? "pipe" : "ignore", "pipe", "pipe"],
-    input: stdinPath ? readFileSync(stdinPath) : undefined,
-    maxBuffer: 1 << 30,
-    env: { ...process.env, TZ: "UTC", RAMPART_CACHE_DIR: benchCacheDir },
-  });
-  const seconds = (performance.now() - started) / 1000;
-  if (shellFree.status !== 0) throw new Error(`${name} failed: ${shellFree.stderr.toString().slice(0, 500)}`);
-  const rssKiB = Number(readFileSync(`${outFile}.rss`, "utf8").trim().split("\n").pop());
+  let best: Run | undefined;
+  for (let i = 0; i < runs; i++) {
+    const stdout = openSync(outFile, "w");
+    const stdin = stdinPath ? openSync(stdinPath, "r") : "ignore";
+    const started = performance.now();
+    const run = spawnSync("/usr/bin/time", ["-f", "%M", "-o", `${outFile}.rss`, file, ...args], {
+      stdio: [stdin, stdout, "pipe"],
+      maxBuffer: 1 << 30,
+      env: { ...process.env, TZ: "UTC", RAMPART_CACHE_DIR: benchCacheDir },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    closeSync(stdout);
+    if (typeof stdin === "number") closeSync(stdin);
+    if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr.toString().slice(0, 500)}`);
+    const rssKiB = Number(readFileSync(`${outFile}.rss`, "utf8").trim().split("\n").pop());
+    if (!best || seconds < best.seconds) {
+      best = { name, seconds, maxRssMiB: rssKiB / 1024, output: readFileSync(outFile, "utf8") };
+    }
+  }
   rmSync(`${outFile}.rss`, { force: true });
-  return { name, seconds, maxRssMiB: rssKiB / 1024, output: shellFree.stdout.toString() };
+  rmSync(outFile, { force: true });
+  return best!;
 }
 
 function pairs(run: Run, fromJson: boolean): string[] {
@@ -69,7 +84,7 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
     const fail2banSshd = ["filter", "test", log, "sshd", "--filter-dir", "/etc/fail2ban/filter.d", "--json"];
     // The default engine: the native scanner. The first run compiles the filter and stores its
     // scan plan; the next finds it (an admin's second run, and every run after).
-    const rFirst = timed("rampart (fail2ban sshd, first run)", RAMPART, fail2banSshd);
+    const rFirst = timed("rampart (fail2ban sshd, first run)", RAMPART, fail2banSshd, undefined, 1);
     const rFail2banSshd = timed("rampart (fail2ban sshd)", RAMPART, fail2banSshd);
     // The native scanner alone, with the plan written beforehand: what is left without Node.
     const planFile = join(dir, "sshd.plan");
@@ -95,28 +110,27 @@ export async function benchFilterEngine(lines = 200_000): Promise<void> {
       "1",
     ]);
     // The built-in filter's plan is stored by a small run first, as for the fail2ban one above.
-    timed("rampart (built-in sshd, warm-up)", RAMPART, ["filter", "test", tiny, "sshd", "--json"]);
+    timed(
+      "rampart (built-in sshd, warm-up)",
+      RAMPART,
+      ["filter", "test", tiny, "sshd", "--json"],
+      undefined,
+      1,
+    );
     const rBuiltin = timed("rampart (built-in sshd)", RAMPART, ["filter", "test", log, "sshd", "--json"]);
     const rBig = timed("rampart (built-in sshd, 5x log)", RAMPART, ["filter", "test", big, "sshd", "--json"]);
-    // Fixed cost: Node start, plan lookup, scanner start; the best of three 100-line runs.
-    const startup = Math.min(
-      ...[1, 2, 3].map(
-        (n) =>
-          timed(`rampart start-up ${n}`, RAMPART, [
-            "filter",
-            "test",
-            tiny,
-            "sshd",
-            "--filter-dir",
-            "/etc/fail2ban/filter.d",
-            "--json",
-          ]).seconds,
-      ),
-    );
-    // The floor under any Node.js CLI: starting Node and exiting, best of three.
-    const nodeFloor = Math.min(
-      ...[1, 2, 3].map((n) => timed(`node floor ${n}`, process.execPath, ["-e", "0"]).seconds),
-    );
+    // Fixed cost: plan lookup, scanner start (the front door: no Node); a 100-line run.
+    const startup = timed("rampart start-up", RAMPART, [
+      "filter",
+      "test",
+      tiny,
+      "sshd",
+      "--filter-dir",
+      "/etc/fail2ban/filter.d",
+      "--json",
+    ]).seconds;
+    // The floor under any Node.js CLI: starting Node and exiting.
+    const nodeFloor = timed("node floor", process.execPath, ["-e", "0"]).seconds;
     const reference = pairs(f2b, false);
     const identical = (run: Run) => {
       const mine = pairs(run, true);

@@ -63,6 +63,24 @@ typedef struct {
   int read_first, read_last; /* the lowest and highest of them that exist (none: last < first) */
 } key_info;
 
+/*
+ * A template's last search, kept when it was decided by the line's first k bytes: PCRE2's hard
+ * partial matching on line[0..k) of an anchored template gives an answer that stands for every
+ * line starting with those bytes (regex.h, scan_regex_search_prefix). Syslog lines of one second
+ * share the date and usually the host, so most lines' date searches are answered here.
+ */
+#define TEMPLATE_MEMO_MAX 64
+typedef struct {
+  int valid;
+  int rc;                 /* the search's answer: 1 match (spans in ov), 0 no match */
+  size_t pos, k;
+  unsigned char bytes[TEMPLATE_MEMO_MAX];
+  PCRE2_SIZE *ov;         /* ov_pairs pairs as PCRE2 left them */
+  uint32_t ov_pairs;
+  size_t next_k;          /* the prefix to try next: the last match's end + a few bytes */
+  signed char anchored;   /* -1 not known yet */
+} template_memo;
+
 struct date_detector {
   scan_plan *plan;
   int count;
@@ -84,6 +102,7 @@ struct date_detector {
   int64_t mktime_memo_civil;
   double mktime_memo_epoch;
   md_slot cur, found;       /* the current search and the reserved best alternative */
+  template_memo *memo;      /* per plan template */
   /* Unicode property tests (Python str.isalnum, \d = Nd) done by PCRE2 on one code point. */
   pcre2_code *alnum_re, *nd_re;
   pcre2_match_data *small_md;
@@ -1101,6 +1120,30 @@ static void new_md(md_slot *m, uint32_t pairs) {
   m->pairs = m->md ? pcre2_get_ovector_count(m->md) : 0;
 }
 
+/* -1: adaptive (next_k); 0: no memo; else the prefix length always tried. */
+static int memo_prefix = -1;
+
+void date_detector_set_memo_prefix(int n) { memo_prefix = n; }
+
+/* Keeps a search decided by line[0..k) (see template_memo); on no memory, keeps nothing. */
+static void store_memo(template_memo *m, const line_t *L, size_t pos, size_t k, int rc, const md_slot *cur) {
+  m->valid = 0;
+  if (rc == 1 && m->ov_pairs < cur->pairs) {
+    PCRE2_SIZE *ov = realloc(m->ov, 2 * cur->pairs * sizeof *ov);
+    if (!ov) return;
+    m->ov = ov;
+  }
+  if (rc == 1) {
+    memcpy(m->ov, cur->ov, 2 * cur->pairs * sizeof *m->ov);
+    m->ov_pairs = cur->pairs;
+  }
+  memcpy(m->bytes, L->s, k);
+  m->pos = pos;
+  m->k = k;
+  m->rc = rc;
+  m->valid = 1;
+}
+
 /*
  * `template.matchDate(line, pos, endpos)`: Python `regex.search(line, pos, endpos)` (byte
  * offsets here) into d->cur, counting the template's search hits. 1 / 0 / -1 (limit or error).
@@ -1122,7 +1165,32 @@ static int match_date(date_detector *d, int ti, line_t *L, size_t pos, size_t en
   }
   if (endpos > L->len) endpos = L->len;
   /* The search sees line[0..endpos): ASCII there is enough for the ASCII variant. */
-  int rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, ascii_upto(L, endpos), d->cur.md);
+  int ascii = ascii_upto(L, endpos);
+  template_memo *m = &d->memo[ti];
+  int rc;
+  if (m->valid && m->pos == pos && m->k <= endpos && memcmp(L->s, m->bytes, m->k) == 0) {
+    rc = m->rc;
+    if (rc == 1) {
+      /* The spans go where the search would have put them (md_slot's pointer is read-only). */
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->cur.md);
+      uint32_t n = m->ov_pairs < d->cur.pairs ? m->ov_pairs : d->cur.pairs;
+      memcpy(ov, m->ov, 2 * n * sizeof *m->ov);
+      for (uint32_t i = 2 * n; i < 2 * d->cur.pairs; i++) ov[i] = PCRE2_UNSET;
+    }
+  } else {
+    rc = 2;
+    if (m->anchored < 0) m->anchored = (signed char)scan_regex_is_anchored(&t->regex);
+    size_t k = memo_prefix > 0 ? (size_t)memo_prefix : m->next_k > pos + 1 ? m->next_k : pos + 1;
+    if (memo_prefix != 0 && m->anchored && pos < k && k < endpos && k <= TEMPLATE_MEMO_MAX) {
+      rc = scan_regex_search_prefix(&t->regex, (const char *)L->s, k, pos, ascii, d->cur.md);
+      if (rc == 0 || rc == 1) store_memo(m, L, pos, k, rc, &d->cur);
+    }
+    if (rc == 2) rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, ascii, d->cur.md);
+    if (rc == 1) {
+      size_t end = d->cur.ov[1] + 8;
+      m->next_k = end < TEMPLATE_MEMO_MAX ? end : TEMPLATE_MEMO_MAX;
+    }
+  }
   if (rc == 1) {
     d->search_hits[ti]++;
     return 1;
@@ -1322,13 +1390,18 @@ date_detector *date_detector_new(scan_plan *plan) {
   d->order = calloc(n, sizeof *d->order);
   d->search_hits = calloc(n, sizeof *d->search_hits);
   d->compiled = calloc(n, 1);
+  d->memo = calloc(n, sizeof *d->memo);
+  for (size_t i = 0; d->memo && i < n; i++) {
+    d->memo[i].anchored = -1;
+    d->memo[i].next_k = 40;
+  }
   d->keys = calloc(n, sizeof *d->keys);
   d->alnum_re = compile_helper("[\\p{L}\\p{N}]");
   d->nd_re = compile_helper("\\p{Nd}");
   d->small_md = pcre2_match_data_create(1, NULL);
   new_md(&d->cur, MD_INITIAL_PAIRS);
   new_md(&d->found, MD_INITIAL_PAIRS);
-  if (!d->order || !d->search_hits || !d->compiled || !d->keys || !d->alnum_re || !d->nd_re || !d->small_md || !d->cur.md ||
+  if (!d->order || !d->search_hits || !d->compiled || !d->memo || !d->keys || !d->alnum_re || !d->nd_re || !d->small_md || !d->cur.md ||
       !d->found.md) {
     date_detector_free(d);
     return NULL;
@@ -1447,6 +1520,10 @@ void date_detector_free(date_detector *d) {
     }
   }
   free(d->keys);
+  if (d->memo) {
+    for (int i = 0; i < d->count; i++) free(d->memo[i].ov);
+    free(d->memo);
+  }
   free(d->order);
   free(d->search_hits);
   free(d->compiled);

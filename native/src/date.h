@@ -39,6 +39,10 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
  */
 int date_detector_copy_state(date_detector *dst, const date_detector *src);
 
+/* Tests: the template memo decides on the first n bytes of a line (1-64), or is off (0); set
+   before any detector is made. By default the prefix adapts to the dates seen. */
+void date_detector_set_memo_prefix(int n);
+
 void date_detector_free(date_detector *d);
 
 #endif

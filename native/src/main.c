@@ -42,6 +42,8 @@
  *   --split-hold-bytes N     thread 2's output kept in memory up to N bytes (default 8 MiB)
  *   --split-at N             tests: the second part starts at the first line start at or after
  *                            byte N (default 44% of the file: thread 1 also replays dates)
+ *   --date-memo-prefix N     tests: the date templates' memo (date.c) decides on the first N
+ *                            bytes of a line (1-64), or is off (0); default: adaptive
  * The stats then say "split":"verified" or "split":"rerun"; without a split there is no "split".
  */
 #define _POSIX_C_SOURCE 200809L
@@ -62,6 +64,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "filter.h"
 #include "plan.h"
 #include "sha256.h"
@@ -84,7 +87,7 @@
 static const char usage_text[] =
     "usage: " PROG " (--plan FILE | --plan-fd N) [--json] [--now EPOCH_SECONDS] [--max-line-length N]\n"
     "       [--stats-fd N] [--progress] [--threads 1|2] [--split-min-bytes N] [--split-window-bytes N]\n"
-    "       [--split-hold-bytes N] [--split-at N] LOG|-\n";
+    "       [--split-hold-bytes N] [--split-at N] [--date-memo-prefix N] LOG|-\n";
 
 /* Output held until it is verified: in memory up to `limit`, then in an unlinked file. */
 typedef struct {
@@ -497,6 +500,9 @@ static void parse_args(int argc, char **argv) {
       } else if (strcmp(arg, "--split-hold-bytes") == 0) {
         NEEDS_VALUE();
         A.split_hold_bytes = parse_count(arg, value, 0, UINT64_C(1) << 40);
+      } else if (strcmp(arg, "--date-memo-prefix") == 0) {
+        NEEDS_VALUE();
+        date_detector_set_memo_prefix((int)parse_count(arg, value, 0, 64));
       } else
         usage_error("unknown option '%s'", arg);
 #undef NEEDS_VALUE

@@ -392,6 +392,7 @@ static int parse_template(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   }
   if (decode_s(c, "name", f[3].value, f[3].value_len, 0, &t->name, NULL) != 0) return -1;
   if (parse_options(c, f[4].value, f[4].value_len, &t->regex.options) != 0) return -1;
+  t->regex.prefix_searches = 1; /* date.c's template memo */
   if (decode_list(c, "keys", f[5].value, f[5].value_len, 0, 1, &t->keys, &t->key_count) != 0) return -1;
   long group;
   if (parse_int(c, "group", f[6].value, f[6].value_len, 0, 65535, &group) != 0) return -1;

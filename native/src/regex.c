@@ -141,7 +141,8 @@ static pcre2_code *prepare_run(scan_regex *r, int v) {
     run = pcre2_code_copy(v ? r->ascii_code : r->code);
     if (run) {
       /* Without JIT (no JIT support, out of executable memory) the interpreter runs it instead. */
-      r->run_jit[v] = pcre2_jit_compile(run, PCRE2_JIT_COMPLETE) == 0;
+      uint32_t modes = PCRE2_JIT_COMPLETE | (r->prefix_searches ? PCRE2_JIT_PARTIAL_HARD : 0);
+      r->run_jit[v] = pcre2_jit_compile(run, modes) == 0;
       atomic_store_explicit(&r->run[v], run, memory_order_release);
     }
   }
@@ -196,6 +197,38 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
       rc == PCRE2_ERROR_JIT_STACKLIMIT)
     return -1;
   return -2;
+}
+
+int scan_regex_search_prefix(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
+                             pcre2_match_data *md) {
+  if (!r->prefix_searches) return -2;
+  if (!r->code && compile_first(r) != 0) return -2;
+  if (start > len) return 0;
+  ensure_context();
+  if (!subject) subject = "";
+  int v = ascii && r->ascii_code;
+  const pcre2_code *code = atomic_load_explicit(&r->run[v], memory_order_acquire);
+  if (!code && !(code = prepare_run(r, v))) return -2;
+  uint32_t options = PCRE2_NO_UTF_CHECK | PCRE2_PARTIAL_HARD;
+  int rc = r->run_jit[v] ? pcre2_jit_match(code, (PCRE2_SPTR)subject, len, start, options, md, match_context)
+                         : pcre2_match(code, (PCRE2_SPTR)subject, len, start, options, md, match_context);
+  if (rc >= 0) return 1;
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  if (rc == PCRE2_ERROR_PARTIAL) return 2;
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+      rc == PCRE2_ERROR_JIT_STACKLIMIT)
+    return -1;
+  return -2;
+}
+
+int scan_regex_is_anchored(scan_regex *r) {
+  if (!r->code && compile_first(r) != 0) return 0;
+  uint32_t all = 0;
+  pcre2_pattern_info(r->code, PCRE2_INFO_ALLOPTIONS, &all);
+  if (!(all & PCRE2_ANCHORED)) return 0;
+  if (!r->ascii_code) return 1;
+  pcre2_pattern_info(r->ascii_code, PCRE2_INFO_ALLOPTIONS, &all);
+  return (all & PCRE2_ANCHORED) != 0;
 }
 
 int scan_regex_group_number(scan_regex *r, const char *name) {

@@ -61,6 +61,9 @@ typedef struct scan_regex {
   char *absent_literal;
   size_t absent_literal_len;
   struct scan_regex *absent;
+  /* Set before the first compile (plan.c, date templates): JIT-compile for
+     scan_regex_search_prefix too (PCRE2_JIT_PARTIAL_HARD). */
+  int prefix_searches;
 } scan_regex;
 
 /* Match limits shared by every search (see regex.c for the numbers and why); set them before
@@ -79,6 +82,22 @@ int scan_regex_compile(scan_regex *r, char *err, size_t errlen);
  */
 int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
                       pcre2_match_data *md);
+
+/*
+ * The search of scan_regex_search run on a prefix subject[0..len) of the real subject, in
+ * PCRE2_PARTIAL_HARD mode (the regex needs prefix_searches). 1 or 0 as scan_regex_search: the
+ * answer for EVERY subject that starts with these len bytes, when the regex is anchored (no path
+ * of the search looked at or past the end; a match or "no match" found so stands for any longer
+ * subject, PCRE2's hard partial matching, pcre2partial(3)). 2: some path reached the end (the
+ * answer depends on what follows: search the real subject). -1/-2 as scan_regex_search. The
+ * plan's prefilter is not used (it looks at the whole subject).
+ */
+int scan_regex_search_prefix(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
+                             pcre2_match_data *md);
+
+/* Whether the compiled regex can only match at its start offset (PCRE2_ANCHORED, by `^` or so).
+   Compiles on first use; 0 when it cannot be compiled. */
+int scan_regex_is_anchored(scan_regex *r);
 
 /* Whether a subject starting with byte `first` may match (start-character filter). */
 static inline int scan_regex_may_start(const scan_regex *r, unsigned char first) {

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { generateAuthLog } from "../../../bench/generate-auth-log.js";
+import { compileLineFilter } from "../../../src/adapters/filter/load-line-filter.js";
+import { buildScanPlan } from "../../../src/adapters/native/build-scan-plan.js";
+import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
+
+// The date templates' memo (native/src/date.c, template_memo) changes no answer of rampart-scan:
+// a template search decided on a line's first k bytes by PCRE2's hard partial matching is reused
+// for later lines starting with the same bytes. The scanner's test knob --date-memo-prefix turns
+// the memo off (0) or fixes k; every run must equal the run without the memo. The crafted logs
+// put dates whose text goes on differently after a shared start (fractions, a year, one more
+// digit) at every cut: a memo that trusted a prefix too short would give other times or cuts.
+const ROOT = new URL("../../../../", import.meta.url).pathname;
+const RELEASE = join(ROOT, "native/build/rampart-scan");
+const ASAN = join(ROOT, "native/build/rampart-scan-asan");
+const NOW = 1763720000;
+const dir = mkdtempSync(join(tmpdir(), "rampart-native-date-memo-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ENV = {
+  ...process.env,
+  TZ: "Europe/Berlin",
+  ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0:exitcode=86",
+  UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1:exitcode=87",
+};
+
+let planCount = 0;
+function planFile(spec: string, filterDir?: string): string | undefined {
+  const compiled = compileLineFilter(spec, filterDir === undefined ? {} : { filterDir });
+  if (!compiled.ok) return undefined;
+  const plan = buildScanPlan(compiled.value);
+  if (!plan.ok) return undefined;
+  const file = join(dir, `plan-${planCount++}`);
+  writeFileSync(file, plan.text);
+  return file;
+}
+
+function scan(binary: string, plan: string, log: string, args: readonly string[]) {
+  const r = spawnSync(
+    binary,
+    ["--plan", plan, "--now", String(NOW), "--stats-fd", "3", "--json", ...args, log],
+    {
+      env: ENV,
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      maxBuffer: 1 << 28,
+      timeout: 300_000,
+    },
+  );
+  const stderr = r.stderr?.toString() ?? "";
+  assert.equal(r.status, 0, stderr.slice(0, 2000));
+  assert.doesNotMatch(stderr, /Sanitizer|runtime error/, stderr.slice(0, 2000));
+  return { stdout: r.stdout.toString(), stats: r.output[3]?.toString() ?? "" };
+}
+
+/** The run with the memo (`memo`: extra knobs, e.g. a fixed prefix) equals the run without. */
+function sameAsWithout(
+  binary: string,
+  plan: string,
+  log: string,
+  args: readonly string[] = [],
+  memo: readonly string[] = [],
+): string {
+  const without = scan(binary, plan, log, [...args, "--date-memo-prefix", "0"]);
+  const withMemo = scan(binary, plan, log, [...args, ...memo]);
+  const what = `${log} ${[...args, ...memo].join(" ")}`;
+  assert.equal(withMemo.stdout, without.stdout, `${what}: stdout`);
+  assert.equal(withMemo.stats, without.stats, `${what}: stats`);
+  return without.stdout;
+}
+
+/** Lines of one date format whose date text continues differently after shared starts. */
+function craftedLog(): string {
+  const variants = [
+    "Nov 21 12:34:56",
+    "Nov 21 12:34:56.250",
+    "Nov 21 12:34:56 2023",
+    "Nov 21 12:34:56.5 2024",
+    "Nov 21 12:34:5",
+    "Nov 21 12:34:567",
+    "Nov 21 12:34",
+    "Fri Nov 21 12:34:56",
+    "Nov 2 12:34:56",
+    "Nov 21  12:34:56",
+    "2025-11-21 12:34:56",
+    "2025-11-21 12:34:56,123",
+    "2025-11-21T12:34:56Z",
+    "2025-11-21T12:34:56+02:00",
+    "2025-11-21 12:34:56.123456 +0100",
+    "2025-11-21 12:34",
+    "[21/Nov/2025:12:34:56 +0000]",
+    "[21/Nov/2025:12:34:56 -0500]",
+    "21/Nov/2025:12:34:56",
+    "1763720000",
+    "1763720000.5",
+    "@4000000069200f5e00000000",
+  ];
+  const lines: string[] = [];
+  // Every variant after every other (a memo made by one line, tried on the next), twice.
+  for (let round = 0; round < 2; round++) {
+    for (const [i, a] of variants.entries()) {
+      for (const [j, b] of variants.entries()) {
+        lines.push(`${a} host login failure from 192.0.2.${(i * 7 + j) % 250}`);
+        lines.push(`${b} host login failure from 198.51.100.${(i + j * 5) % 250}`);
+      }
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+describe("rampart-scan: the date templates' memo changes no answer", {
+  skip: !existsSync(RELEASE) && "not built",
+}, () => {
+  it("crafted dates that go on differently after a shared start, at every prefix length", () => {
+    const filter = join(dir, "login.conf");
+    writeFileSync(filter, "[Definition]\nfailregex = login failure from <ADDR>$\n");
+    const plan = planFile(filter) ?? assert.fail("no scan plan");
+    const log = join(dir, "crafted.log");
+    writeFileSync(log, craftedLog());
+    const base = sameAsWithout(RELEASE, plan, log);
+    assert.ok(base.split("\n").length > 1000, "the crafted lines are failures");
+    // The times differ between variants: a wrongly reused date would show.
+    assert.ok(new Set(base.split("\n").map((l) => l && JSON.parse(l).time)).size > 10);
+    for (let k = 1; k <= 40; k++) sameAsWithout(RELEASE, plan, log, [], ["--date-memo-prefix", String(k)]);
+    sameAsWithout(ASAN, plan, log);
+    sameAsWithout(ASAN, plan, log, [], ["--date-memo-prefix", "16"]);
+  });
+
+  it("every native fail2ban corpus log", () => {
+    let logs = 0;
+    for (const c of corpusCases()) {
+      const plan = planFile(filterSpec(c.filter, c.options), FAIL2BAN_FILTER_DIR);
+      if (plan === undefined) continue;
+      sameAsWithout(RELEASE, plan, c.log);
+      logs++;
+    }
+    assert.ok(logs >= 100, `only ${logs} corpus logs`);
+  });
+
+  it("a generated sshd log, one and two threads", async () => {
+    const plan = planFile("sshd", FAIL2BAN_FILTER_DIR) ?? assert.fail("no scan plan for sshd");
+    const log = join(dir, "auth.log");
+    await generateAuthLog(log, 30_000);
+    for (const threads of ["1", "2"]) {
+      sameAsWithout(RELEASE, plan, log, ["--threads", threads, "--split-min-bytes", "0"]);
+    }
+  });
+});
