@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { generateAuthLog } from "../../../bench/generate-auth-log.js";
 import { compileLineFilter } from "../../../src/adapters/filter/load-line-filter.js";
 import { buildScanPlan } from "../../../src/adapters/native/build-scan-plan.js";
 import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
+import { runScanner, SCANNER, SCANNER_ASAN, scannerEnv } from "../../support/native-scanner.js";
 
 // The ASCII variants (the plan's `ascii=` fields, regex.h) change no answer of rampart-scan: every
 // native corpus log (ASCII and non-ASCII lines mixed) and a generated sshd log give the same
@@ -15,19 +15,13 @@ import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corp
 // patterns then run on every line). pcre2-differential.test.ts checks the variants regex by
 // regex; this checks the scanner's choice of one per line (main.c → filter.c, date.c). A variant
 // whose groups differ from its pattern's makes the plan fail to load.
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-const RELEASE = join(ROOT, "native/build/rampart-scan");
-const ASAN = join(ROOT, "native/build/rampart-scan-asan");
+const RELEASE = SCANNER;
+const ASAN = SCANNER_ASAN;
 const NOW = 1763720000;
 const dir = mkdtempSync(join(tmpdir(), "rampart-native-ascii-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ENV = {
-  ...process.env,
-  TZ: "UTC",
-  ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0:exitcode=86",
-  UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1:exitcode=87",
-};
+const ENV = scannerEnv("UTC");
 
 const ASCII_FIELD = / ascii=\S*/g;
 
@@ -46,14 +40,7 @@ function planFiles(spec: string): { with: string; without: string; variants: num
 }
 
 function scan(binary: string, plan: string, log: string, args: readonly string[] = []) {
-  const r = spawnSync(binary, ["--plan", plan, "--now", String(NOW), "--stats-fd", "3", ...args, log], {
-    env: ENV,
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
-    maxBuffer: 1 << 28,
-    timeout: 300_000,
-  });
-  const stderr = r.stderr?.toString() ?? "";
-  return { status: r.status, stdout: r.stdout.toString(), stats: r.output[3]?.toString() ?? "", stderr };
+  return runScanner(binary, plan, log, args, { now: NOW, env: ENV });
 }
 
 function same(binary: string, plans: { with: string; without: string }, log: string, args: string[] = []) {

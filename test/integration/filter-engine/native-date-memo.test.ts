@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { generateAuthLog } from "../../../bench/generate-auth-log.js";
-import { compileLineFilter } from "../../../src/adapters/filter/load-line-filter.js";
-import { buildScanPlan } from "../../../src/adapters/native/build-scan-plan.js";
 import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
+import {
+  runScanner,
+  SCANNER,
+  SCANNER_ASAN,
+  scannerEnv,
+  writeScanPlan,
+} from "../../support/native-scanner.js";
 
 // The date templates' memo (native/src/date.c, template_memo) changes no answer of rampart-scan:
 // a template search decided on a line's first k bytes by PCRE2's hard partial matching is reused
@@ -15,46 +19,19 @@ import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corp
 // the memo off (0) or fixes k; every run must equal the run without the memo. The crafted logs
 // put dates whose text goes on differently after a shared start (fractions, a year, one more
 // digit) at every cut: a memo that trusted a prefix too short would give other times or cuts.
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-const RELEASE = join(ROOT, "native/build/rampart-scan");
-const ASAN = join(ROOT, "native/build/rampart-scan-asan");
 const NOW = 1763720000;
 const dir = mkdtempSync(join(tmpdir(), "rampart-native-date-memo-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const ENV = {
-  ...process.env,
-  TZ: "Europe/Berlin",
-  ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0:exitcode=86",
-  UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1:exitcode=87",
-};
-
-let planCount = 0;
-function planFile(spec: string, filterDir?: string): string | undefined {
-  const compiled = compileLineFilter(spec, filterDir === undefined ? {} : { filterDir });
-  if (!compiled.ok) return undefined;
-  const plan = buildScanPlan(compiled.value);
-  if (!plan.ok) return undefined;
-  const file = join(dir, `plan-${planCount++}`);
-  writeFileSync(file, plan.text);
-  return file;
-}
+const ENV = scannerEnv("Europe/Berlin");
+const RELEASE = SCANNER;
+const ASAN = SCANNER_ASAN;
+const planFile = (spec: string, filterDir?: string) => writeScanPlan(dir, spec, filterDir);
 
 function scan(binary: string, plan: string, log: string, args: readonly string[]) {
-  const r = spawnSync(
-    binary,
-    ["--plan", plan, "--now", String(NOW), "--stats-fd", "3", "--json", ...args, log],
-    {
-      env: ENV,
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-      maxBuffer: 1 << 28,
-      timeout: 300_000,
-    },
-  );
-  const stderr = r.stderr?.toString() ?? "";
-  assert.equal(r.status, 0, stderr.slice(0, 2000));
-  assert.doesNotMatch(stderr, /Sanitizer|runtime error/, stderr.slice(0, 2000));
-  return { stdout: r.stdout.toString(), stats: r.output[3]?.toString() ?? "" };
+  const r = runScanner(binary, plan, log, ["--json", ...args], { now: NOW, env: ENV });
+  assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+  assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr.slice(0, 2000));
+  return r;
 }
 
 /** The run with the memo (`memo`: extra knobs, e.g. a fixed prefix) equals the run without. */

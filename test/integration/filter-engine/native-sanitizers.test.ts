@@ -5,23 +5,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CORPUS_DIR } from "../../support/corpus.js";
+import { REPO_ROOT, SCANNER, SCANNER_ASAN, scannerEnv } from "../../support/native-scanner.js";
 
 // The native scanner parses attacker-written text in C: every input below also runs through its
 // AddressSanitizer + UBSan build (scripts/setup.sh builds both), which must report nothing and
 // print exactly what the release build prints.
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-const RELEASE = join(ROOT, "native/build/rampart-scan");
-const ASAN = join(ROOT, "native/build/rampart-scan-asan");
-const PLAN_CLI = join(ROOT, "dist/src/adapters/native/scan-plan-cli.js");
+const RELEASE = SCANNER;
+const ASAN = SCANNER_ASAN;
+const PLAN_CLI = join(REPO_ROOT, "dist/src/adapters/native/scan-plan-cli.js");
 const dir = mkdtempSync(join(tmpdir(), "rampart-sanitizers-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const SANITIZER_ENV = {
-  ...process.env,
-  TZ: "Europe/Paris",
-  ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0:exitcode=86",
-  UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1:exitcode=87",
-};
+const SANITIZER_ENV = scannerEnv("Europe/Paris");
 
 function plan(filter: string, filterDir?: string): string {
   const file = join(dir, `${filter.replace(/\W+/g, "_")}.plan`);

@@ -5,41 +5,31 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { generateAuthLog } from "../../../bench/generate-auth-log.js";
-import { compileLineFilter } from "../../../src/adapters/filter/load-line-filter.js";
-import { buildScanPlan } from "../../../src/adapters/native/build-scan-plan.js";
 import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
+import {
+  REPO_ROOT,
+  runScanner,
+  SCANNER,
+  SCANNER_ASAN,
+  scannerEnv,
+  writeScanPlan,
+} from "../../support/native-scanner.js";
 
 // rampart-scan --threads 2 splits a regular file between two threads and must give exactly the
 // answers of one thread: the same stdout bytes (JSON lines, or nothing) and the same stats
 // (counts, per-regex hits, abandoned lines, incomplete line). Small --split-min-bytes and
 // --split-window-bytes (and --split-at) make small files split, and crafted logs force both
 // outcomes: "verified" (thread 2's answers stand) and "rerun" (thread 1 runs the second part).
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-const RELEASE = join(ROOT, "native/build/rampart-scan");
-const ASAN = join(ROOT, "native/build/rampart-scan-asan");
-const RAMPART = join(ROOT, "bin/rampart");
+const RELEASE = SCANNER;
+const ASAN = SCANNER_ASAN;
+const RAMPART = join(REPO_ROOT, "bin/rampart");
 const NOW = 1763720000; // 2025-11-21 10:13:20 UTC
 const dir = mkdtempSync(join(tmpdir(), "rampart-native-threads-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ENV = {
-  ...process.env,
-  TZ: "UTC",
-  ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0:exitcode=86",
-  UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1:exitcode=87",
-};
+const ENV = scannerEnv("UTC");
 
-let planCount = 0;
-/** The scan plan of a filter (a spec over fail2ban's filter.d), in a file; undefined when the scanner cannot run it. */
-function planFile(spec: string): string | undefined {
-  const compiled = compileLineFilter(spec, { filterDir: FAIL2BAN_FILTER_DIR });
-  if (!compiled.ok) return undefined;
-  const plan = buildScanPlan(compiled.value);
-  if (!plan.ok) return undefined;
-  const file = join(dir, `plan-${planCount++}`);
-  writeFileSync(file, plan.text);
-  return file;
-}
+const planFile = (spec: string) => writeScanPlan(dir, spec, FAIL2BAN_FILTER_DIR);
 
 interface Scan {
   readonly stdout: string;
@@ -47,17 +37,10 @@ interface Scan {
 }
 
 function scan(binary: string, plan: string, log: string, args: readonly string[]): Scan {
-  const r = spawnSync(binary, ["--plan", plan, "--now", String(NOW), "--stats-fd", "3", ...args, log], {
-    env: ENV,
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
-    maxBuffer: 1 << 28,
-    timeout: 300_000,
-  });
-  const stderr = r.stderr?.toString() ?? "";
-  assert.equal(r.status, 0, `${binary} ${args.join(" ")} ${log}: ${stderr.slice(0, 3000)}`);
-  assert.doesNotMatch(stderr, /Sanitizer|runtime error/, stderr.slice(0, 3000));
-  const statsText = r.output[3]?.toString() ?? "";
-  return { stdout: r.stdout.toString(), stats: JSON.parse(statsText) as Record<string, unknown> };
+  const r = runScanner(binary, plan, log, args, { now: NOW, env: ENV });
+  assert.equal(r.status, 0, `${binary} ${args.join(" ")} ${log}: ${r.stderr.slice(0, 3000)}`);
+  assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr.slice(0, 3000));
+  return { stdout: r.stdout, stats: JSON.parse(r.stats) as Record<string, unknown> };
 }
 
 /**
