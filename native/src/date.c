@@ -1126,16 +1126,18 @@ static int memo_prefix = -1;
 void date_detector_set_memo_prefix(int n) { memo_prefix = n; }
 
 /* Keeps a search decided by line[0..k) (see template_memo); on no memory, keeps nothing. */
-static void store_memo(template_memo *m, const line_t *L, size_t pos, size_t k, int rc, const md_slot *cur) {
+/* Only the template's own groups are kept (need = capture count + 1): nothing reads others. */
+static void store_memo(template_memo *m, const line_t *L, size_t pos, size_t k, int rc, const md_slot *cur,
+                       uint32_t need) {
   m->valid = 0;
-  if (rc == 1 && m->ov_pairs < cur->pairs) {
-    PCRE2_SIZE *ov = realloc(m->ov, 2 * cur->pairs * sizeof *ov);
+  if (rc == 1 && m->ov_pairs < need) {
+    PCRE2_SIZE *ov = realloc(m->ov, 2 * need * sizeof *ov);
     if (!ov) return;
     m->ov = ov;
   }
   if (rc == 1) {
-    memcpy(m->ov, cur->ov, 2 * cur->pairs * sizeof *m->ov);
-    m->ov_pairs = cur->pairs;
+    memcpy(m->ov, cur->ov, 2 * need * sizeof *m->ov);
+    m->ov_pairs = need;
   }
   memcpy(m->bytes, L->s, k);
   m->pos = pos;
@@ -1171,11 +1173,9 @@ static int match_date(date_detector *d, int ti, line_t *L, size_t pos, size_t en
   if (m->valid && m->pos == pos && m->k <= endpos && memcmp(L->s, m->bytes, m->k) == 0) {
     rc = m->rc;
     if (rc == 1) {
-      /* The spans go where the search would have put them (md_slot's pointer is read-only). */
-      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->cur.md);
-      uint32_t n = m->ov_pairs < d->cur.pairs ? m->ov_pairs : d->cur.pairs;
-      memcpy(ov, m->ov, 2 * n * sizeof *m->ov);
-      for (uint32_t i = 2 * n; i < 2 * d->cur.pairs; i++) ov[i] = PCRE2_UNSET;
+      /* The template's groups go where the search would have put them (md_slot's pointer is
+         read-only; cur has room for them, see above). */
+      memcpy(pcre2_get_ovector_pointer(d->cur.md), m->ov, 2 * need * sizeof *m->ov);
     }
   } else {
     rc = 2;
@@ -1183,7 +1183,7 @@ static int match_date(date_detector *d, int ti, line_t *L, size_t pos, size_t en
     size_t k = memo_prefix > 0 ? (size_t)memo_prefix : m->next_k > pos + 1 ? m->next_k : pos + 1;
     if (memo_prefix != 0 && m->anchored && pos < k && k < endpos && k <= TEMPLATE_MEMO_MAX) {
       rc = scan_regex_search_prefix(&t->regex, (const char *)L->s, k, pos, ascii, d->cur.md);
-      if (rc == 0 || rc == 1) store_memo(m, L, pos, k, rc, &d->cur);
+      if (rc == 0 || rc == 1) store_memo(m, L, pos, k, rc, &d->cur, need);
     }
     if (rc == 2) rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, ascii, d->cur.md);
     if (rc == 1) {

@@ -278,10 +278,11 @@ static int parse_ascii(ctx *c, const field *f, scan_regex *r) {
 }
 
 static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
-  static const char *const keys[] = {"role",  "options", "start",          "names",       "pattern",
-                                     "ascii", "absent",  "absent-pattern", "absent-ascii"};
-  field f[9];
-  if (split_fields(c, rest, n, keys, 9, 5, f) != 0) return -1;
+  static const char *const keys[] = {"role",         "options", "start", "names", "pattern",   "ascii",
+                                     "absent",       "absent-pattern", "absent-ascii", "tail-group", "tail",
+                                     "tail-ascii"};
+  field f[12];
+  if (split_fields(c, rest, n, keys, 12, 5, f) != 0) return -1;
   scan_regex **list;
   int *count;
   if (value_is(&f[0], "pref")) {
@@ -323,6 +324,18 @@ static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
     return -1;
   if (decode_s(c, "pattern", f[4].value, f[4].value_len, 1, &r->pattern, &r->pattern_len) != 0) return -1;
   if (parse_ascii(c, &f[5], r) != 0) return -1;
+  if (!f[9].key != !f[10].key) return fail(c, "fields 'tail-group' and 'tail' come together");
+  if (f[9].key) {
+    long group;
+    if (parse_int(c, "tail-group", f[9].value, f[9].value_len, 1, 65535, &group) != 0) return -1;
+    r->tail_group = (int)group;
+    r->tail = calloc(1, sizeof *r->tail);
+    if (!r->tail) return fail(c, "out of memory");
+    if (decode_s(c, "tail", f[10].value, f[10].value_len, 1, &r->tail->pattern, &r->tail->pattern_len) != 0)
+      return -1;
+    if (parse_ascii(c, &f[11], r->tail) != 0) return -1;
+  } else if (f[11].key)
+    return fail(c, "field 'tail-ascii' without 'tail'");
   if (!f[6].key != !f[7].key) return fail(c, "fields 'absent' and 'absent-pattern' come together");
   if (!f[6].key) return f[8].key ? fail(c, "field 'absent-ascii' without 'absent'") : 0;
   if (f[6].value_len == 0) return fail(c, "field 'absent' is empty");

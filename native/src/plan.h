@@ -7,7 +7,7 @@
  *   rampart-scan-plan 1
  *   filter name=S maxlines=N usedns=yes|warn|no|raw
  *   regex role=pref|fail|ignore options=O start=HEX32|* names=L pattern=S [ascii=S]
- *         [absent=S absent-pattern=S [absent-ascii=S]]
+ *         [absent=S absent-pattern=S [absent-ascii=S]] [tail-group=N tail=S [tail-ascii=S]]
  *   date default-tz=N|none
  *   template kind=pattern|epoch|long-epoch|tai64n flags=N weight=F name=S options=O keys=L group=N pattern=S
  *            [ascii=S]
@@ -25,6 +25,10 @@
  *   empty) occurs nowhere, `absent-pattern` (the pattern with the alternatives that need the
  *   literal made to fail at once; the same groups) gives exactly the pattern's answer;
  *   absent-ascii is its ASCII variant.
+ * - regex tail-group / tail: on a subject with no "\n" before its last byte, `tail` (the pattern
+ *   with its last `([^\n]+)(?=\n?$)` written `(?=[^\n])()`; the same groups) finds the same
+ *   match once it and group tail-group end at the subject's end (before a last "\n");
+ *   tail-ascii is its ASCII variant.
  * - regex names: the capture name of each group by index, starting at group 1 (fail2ban's group
  *   names: ip4, ip6, dns, fid, user, mlfid, content, nofail, ...).
  * - template: in the detector's initial order. flags: LINE_BEGIN 8, LINE_END 4, WORD_BEGIN 2,

@@ -96,6 +96,12 @@ static int same_groups(const pcre2_code *a, const pcre2_code *b) {
   return na == 0 || memcmp(ta, tb, (size_t)na * sa) == 0;
 }
 
+static uint32_t count_of(const pcre2_code *code) {
+  uint32_t count = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count);
+  return count;
+}
+
 static int compile_locked(scan_regex *r, char *err, size_t errlen) {
   if (r->code) return 0;
   pcre2_code *code =
@@ -114,15 +120,24 @@ static int compile_locked(scan_regex *r, char *err, size_t errlen) {
       return -1;
     }
   }
-  /* The prefilter variant must have the very same groups (numbers, names). */
-  if (r->absent) {
-    r->absent->options = r->options;
-    if (compile_locked(r->absent, err, errlen) != 0 || !same_groups(code, r->absent->code)) {
-      if (r->absent->code) snprintf(err, errlen, "prefilter variant: its capture groups differ from the pattern's");
+  /* The prefilter and tail variants must have the very same groups (numbers, names). */
+  scan_regex *variants[2] = {r->absent, r->tail};
+  for (int k = 0; k < 2; k++) {
+    scan_regex *v = variants[k];
+    if (!v) continue;
+    v->options = r->options;
+    if (compile_locked(v, err, errlen) != 0 || !same_groups(code, v->code)) {
+      if (v->code) snprintf(err, errlen, "%s variant: its capture groups differ from the pattern's", k ? "tail" : "prefilter");
       pcre2_code_free(code);
       if (ascii) pcre2_code_free(ascii);
       return -1;
     }
+  }
+  if (r->tail && (r->tail_group < 1 || (uint32_t)r->tail_group > count_of(code))) {
+    snprintf(err, errlen, "tail variant: no group %d", r->tail_group);
+    pcre2_code_free(code);
+    if (ascii) pcre2_code_free(ascii);
+    return -1;
   }
   uint32_t count = 0;
   pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count);
@@ -177,6 +192,11 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
   /* A search from `start` that needs the literal needs it at or after `start`: looking in the
      whole subject is the same test or a weaker one (never a wrong answer). */
   if (r->absent && !contains(subject ? subject : "", len, r->absent_literal, r->absent_literal_len)) r = r->absent;
+  int tail_group = 0;
+  if (r->tail && subject && (len == 0 || !memchr(subject, '\n', len - 1))) {
+    tail_group = r->tail_group;
+    r = r->tail;
+  }
   ensure_context();
   /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped.
      A JIT-compiled pattern is run through pcre2_jit_match, the "fast path" (pcre2jit(3)): the
@@ -191,6 +211,13 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
   int rc = r->run_jit[v]
                ? pcre2_jit_match(code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context)
                : pcre2_match(code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
+  if (rc >= 0 && tail_group) {
+    /* The tail variant stopped where the content starts: it runs to the subject's end. */
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    PCRE2_SIZE end = len > 0 && subject[len - 1] == '\n' ? len - 1 : len;
+    ov[1] = end;
+    ov[2 * tail_group + 1] = end;
+  }
   if (rc >= 0) return 1;
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
@@ -248,6 +275,11 @@ void scan_regex_free(scan_regex *r) {
   }
   free(r->absent_literal);
   r->absent_literal = NULL;
+  if (r->tail) {
+    scan_regex_free(r->tail);
+    free(r->tail);
+    r->tail = NULL;
+  }
   if (r->code) pcre2_code_free(r->code);
   r->code = NULL;
   if (r->ascii_code) pcre2_code_free(r->ascii_code);

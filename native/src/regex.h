@@ -61,6 +61,12 @@ typedef struct scan_regex {
   char *absent_literal;
   size_t absent_literal_len;
   struct scan_regex *absent;
+  /* The plan's tail variant (pcre2-pattern.ts, contentTail): on a subject with no "\n" before its
+     last byte, `tail` (this regex ending `(?=[^\n])()` for `([^\n]+)(?=\n?$)`; the same groups,
+     compiled with this regex) finds the same match once the match and group tail_group are made
+     to end at the subject's end (before a last "\n"), which scan_regex_search does. */
+  struct scan_regex *tail;
+  int tail_group;
   /* Set before the first compile (plan.c, date templates): JIT-compile for
      scan_regex_search_prefix too (PCRE2_JIT_PARTIAL_HARD). */
   int prefix_searches;

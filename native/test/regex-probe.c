@@ -10,9 +10,11 @@
  * byte; at least "%", TAB, CR, LF and NUL must be encoded):
  *
  *   P  PATTERN  OPTIONS  [ASCII  [ABSENT  ABSENT-PATTERN  [ABSENT-ASCII]]]
+ *   P  PATTERN  OPTIONS  ASCII  -  TAIL-GROUP  TAIL  [TAIL-ASCII]
  *                                  compile a pattern (used by the S records that follow), with
  *                                  ASCII as its ASCII variant (regex.h) when not empty, and the
- *                                  plan's prefilter when given (regex.h: absent_literal, absent)
+ *                                  plan's prefilter when given (regex.h: absent_literal, absent),
+ *                                  or (the literal "-") its tail variant (tail_group, tail)
  *   S  SUBJECT  START  [MODE]      search the current pattern
  *
  * OPTIONS are letters i (CASELESS), m (MULTILINE), s (DOTALL) — the plan's option letters, on top
@@ -204,12 +206,12 @@ int main(void) {
   while ((got = getline(&line, &cap, stdin)) != -1) {
     size_t n = (size_t)got;
     if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
-    char *fields[7] = {0};
-    size_t lens[7] = {0};
+    char *fields[8] = {0};
+    size_t lens[8] = {0};
     int count = 0;
     for (char *p = line;;) {
       char *tab = memchr(p, '\t', (size_t)(line + n - p));
-      if (count < 7) {
+      if (count < 8) {
         fields[count] = p;
         lens[count] = tab ? (size_t)(tab - p) : (size_t)(line + n - p);
         count++;
@@ -226,7 +228,20 @@ int main(void) {
         current.ascii_pattern = malloc(lens[3] + 1);
         current.ascii_pattern_len = decode(fields[3], lens[3], current.ascii_pattern);
       }
-      if (count >= 6 && lens[4] > 0) {
+      if (count >= 7 && lens[4] == 1 && fields[4][0] == '-') {
+        char number[32];
+        size_t nl = lens[5] < sizeof number - 1 ? lens[5] : sizeof number - 1;
+        memcpy(number, fields[5], nl);
+        number[nl] = '\0';
+        current.tail_group = atoi(number);
+        current.tail = calloc(1, sizeof *current.tail);
+        current.tail->pattern = malloc(lens[6] + 1);
+        current.tail->pattern_len = decode(fields[6], lens[6], current.tail->pattern);
+        if (count >= 8 && lens[7] > 0) {
+          current.tail->ascii_pattern = malloc(lens[7] + 1);
+          current.tail->ascii_pattern_len = decode(fields[7], lens[7], current.tail->ascii_pattern);
+        }
+      } else if (count >= 6 && lens[4] > 0) {
         current.absent_literal = malloc(lens[4] + 1);
         current.absent_literal_len = decode(fields[4], lens[4], current.absent_literal);
         current.absent = calloc(1, sizeof *current.absent);

@@ -42,7 +42,7 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
     if (!pcre.ok) return unsupported(`${role}regex ${JSON.stringify(regex.source)}: ${pcre.reason}`);
     const names = regex.captureNames.slice(1).map((n) => (n === undefined ? "-" : encode(n)));
     lines.push(
-      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}${absentFields(pcre.absent)}`,
+      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}${absentFields(pcre.absent)}${tailFields(pcre.tail)}`,
     );
   }
   lines.push(`date default-tz=${input.defaultTzMinutes === null ? "none" : input.defaultTzMinutes}`);
@@ -70,6 +70,13 @@ function absentFields(
   if (absent === undefined) return "";
   const ascii = absent.asciiPattern === undefined ? "" : ` absent-ascii=${encode(absent.asciiPattern)}`;
   return ` absent=${encode(absent.literal)} absent-pattern=${encode(absent.pattern)}${ascii}`;
+}
+
+/** The tail variant (toPcre2Pattern's `tail`): ` tail-group=… tail=… [tail-ascii=…]`, or "". */
+function tailFields(tail: { group: number; pattern: string; asciiPattern?: string } | undefined): string {
+  if (tail === undefined) return "";
+  const ascii = tail.asciiPattern === undefined ? "" : ` tail-ascii=${encode(tail.asciiPattern)}`;
+  return ` tail-group=${tail.group} tail=${encode(tail.pattern)}${ascii}`;
 }
 
 function asciiField(asciiPattern: string | undefined): string {

@@ -78,6 +78,13 @@ export type Pcre2Pattern =
         readonly pattern: string;
         readonly asciiPattern?: string;
       };
+      /**
+       * For a pattern ending `(…[^\n]+)(?=\n?$)` (fail2ban's `<F-CONTENT>.+</F-CONTENT>$`), on a
+       * subject with no "\n" but maybe a last one: `pattern` here ends `(?=[^\n])()` instead, and
+       * the match and group `group` end where the subject does, before a last "\n" (see
+       * `contentTail`). PCRE2 spends about 9 instructions a character on that last group.
+       */
+      readonly tail?: { readonly group: number; readonly pattern: string; readonly asciiPattern?: string };
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -1106,7 +1113,16 @@ export function toPcre2Pattern(
       ...(asciiPattern === undefined ? {} : { asciiPattern }),
     };
     const absent = absentLiteral(root, ignoreCase);
-    if (absent === undefined) return result;
+    if (absent === undefined) {
+      const tail = multiline ? undefined : contentTail(root);
+      if (tail === undefined) return result;
+      try {
+        return { ...result, tail: { group: tail.group, ...emitBoth(tail.variant) } };
+      } catch (err) {
+        if (err instanceof Refusal) return result;
+        throw err;
+      }
+    }
     try {
       return { ...result, absent: { literal: absent.literal, ...emitBoth(absent.pruned) } };
     } catch (err) {
@@ -1227,3 +1243,46 @@ function absentLiteral(root: Node, ignoreCase: boolean): { literal: string; prun
 }
 
 const FAIL_NOW: Node = { kind: "look", behind: false, negated: true, body: { kind: "seq", items: [] } };
+
+/**
+ * fail2ban's prefregexes end `(?:<F-CONTENT>.+</F-CONTENT>)$`: `([^\n]+)(?=\n?$)` here. On a
+ * subject whose only "\n" (if any) is its last character — every line buffer of the native
+ * scanner — that tail matches from a position p exactly when the character at p is not "\n",
+ * and then always runs to the subject's end (before the last "\n"): the greedy class stops only
+ * there, and a shorter match would leave a character the lookahead refuses. So the head is
+ * matched with the same paths in the same order as `X(?=[^\n])()`, and the scanner sets the
+ * empty group's end (and the match's) to the subject's end. The variant keeps every group.
+ */
+function contentTail(root: Node): { group: number; variant: Node } | undefined {
+  if (root.kind !== "seq" || root.items.length < 3) return undefined;
+  const items = root.items;
+  const last = items[items.length - 1]!;
+  const isNewline = (n: Node) => n.kind === "char" && n.cp === 0x0a;
+  if (last.kind !== "look" || last.behind || last.negated) return undefined;
+  const look = last.body;
+  if (look.kind !== "seq" || look.items.length !== 2) return undefined;
+  const [optional, end] = look.items as [Node, Node];
+  if (optional.kind !== "repeat" || optional.min !== 0 || optional.max !== 1 || !isNewline(optional.body)) {
+    return undefined;
+  }
+  if (end.kind !== "assert" || end.what !== "$") return undefined;
+  // The capture, possibly inside non-capturing groups: `(?:([^\n]+))`.
+  let capture = items[items.length - 2]!;
+  while (capture.kind === "group" && capture.index === undefined) capture = capture.body;
+  if (capture.kind !== "group" || capture.index === undefined) return undefined;
+  const rep = capture.body;
+  if (rep.kind !== "repeat" || rep.min !== 1 || rep.max !== Number.POSITIVE_INFINITY || rep.lazy)
+    return undefined;
+  const cls = rep.body;
+  const range = cls.kind === "set" && cls.negated && cls.items.length === 1 ? cls.items[0] : undefined;
+  if (range?.kind !== "range" || range.lo !== 0x0a || range.hi !== 0x0a) return undefined;
+  const variant: Node = {
+    kind: "seq",
+    items: [
+      ...items.slice(0, -2),
+      { kind: "look", behind: false, negated: false, body: cls },
+      { ...capture, body: { kind: "seq", items: [] } },
+    ],
+  };
+  return { group: capture.index, variant };
+}

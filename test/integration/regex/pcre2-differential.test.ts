@@ -212,6 +212,8 @@ interface Outcome {
   readonly asciiByOrigin: Map<string, number>;
   /** Regexes with a prefilter (toPcre2Pattern's `absent`), and cases it answered. */
   readonly prefiltered: { regexes: number; subjects: number };
+  /** Regexes with a tail variant (toPcre2Pattern's `tail`), and cases it answered. */
+  readonly tails: { regexes: number; subjects: number };
   readonly refusedOrigins: string[];
   readonly mismatches: unknown[];
 }
@@ -294,10 +296,14 @@ async function compare(probe: string, cases: readonly JsCase[], outcome: Outcome
     if (pcre.absent) {
       outcome.prefiltered.regexes++;
       input += `\t${enc(pcre.absent.literal)}\t${enc(pcre.absent.pattern)}\t${enc(pcre.absent.asciiPattern ?? "")}`;
+    } else if (pcre.tail) {
+      outcome.tails.regexes++;
+      input += `\t-\t${pcre.tail.group}\t${enc(pcre.tail.pattern)}\t${enc(pcre.tail.asciiPattern ?? "")}`;
     }
     input += "\n";
     for (const subject of c.subjects) {
       if (pcre.absent && !subject.includes(pcre.absent.literal)) outcome.prefiltered.subjects++;
+      if (pcre.tail && !subject.slice(0, -1).includes("\n")) outcome.tails.subjects++;
       const bytes = byteOffsets(subject);
       const encoded = enc(subject);
       const asciiToo = ascii && ASCII.test(subject);
@@ -355,6 +361,7 @@ function newOutcome(kind: JsCase["kind"]): Outcome {
     asciiCompared: 0,
     asciiByOrigin: new Map(),
     prefiltered: { regexes: 0, subjects: 0 },
+    tails: { regexes: 0, subjects: 0 },
     refusedOrigins: [],
     mismatches: [],
   };
@@ -368,6 +375,9 @@ function report(o: Outcome, skipped: number): void {
       (o.midPair > 0 ? `, ${o.midPair} V8 matches inside a surrogate pair set aside` : "") +
       (o.prefiltered.regexes > 0
         ? `; ${o.prefiltered.regexes} regexes with a prefilter, its variant answered ${o.prefiltered.subjects} subjects`
+        : "") +
+      (o.tails.regexes > 0
+        ? `; ${o.tails.regexes} regexes with a tail variant, it answered ${o.tails.subjects} subjects`
         : ""),
   );
   if (process.env.REGEX_DEBUG) for (const r of o.refusedOrigins) console.log(`  refused ${r}`);
@@ -624,6 +634,56 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
     assert.ok(outcome.matched >= 10, `only ${outcome.matched} matches`);
   });
 
+  it("answers through the tail variant exactly on one-line subjects", async () => {
+    // Heads with several ways to end (the first one leaving nothing for the content), subjects
+    // with and without a last "\n", with "\n" inside (the variant must not be used), "\r".
+    const TAIL: readonly { source: string; flags: string; subjects: readonly string[] }[] = [
+      {
+        source: "^(?<pre>\\w+:? ?)(?:(?:error|fatal): )?(?:(?<content>[^\\n]+))(?=\\n?$)",
+        flags: "u",
+        subjects: [
+          "sshd: Failed x",
+          "sshd: Failed x\n",
+          "sshd:",
+          "sshd: ",
+          "sshd:\n",
+          "a: b\nc",
+          "a: b\nc\n",
+          "a\r\n",
+          "error: x",
+          "é: ü\n",
+          "",
+        ],
+      },
+      {
+        source: "(x*)([^\\n]+)(?=\\n?$)",
+        flags: "iu",
+        subjects: ["xxx", "xxx\n", "\n", "\n\n", "ax\nb", "XxY"],
+      },
+    ];
+    const cases: JsCase[] = [];
+    for (const t of TAIL) {
+      const pcre = toPcre2Pattern(t.source, t.flags);
+      assert.ok(pcre.ok && pcre.tail, `${t.source}: no tail variant`);
+      const starts = (s: string): number[] => Array.from(s, (_, i) => i + 1).filter((i) => i < s.length);
+      cases.push({
+        kind: "prefilter",
+        origin: t.source,
+        source: t.source,
+        flags: t.flags,
+        subjects: t.subjects,
+        starts,
+      });
+    }
+    const outcome = newOutcome("prefilter");
+    await compare(probe, cases, outcome);
+    report(outcome, 0);
+    assert.deepEqual(outcome.mismatches, []);
+    assert.equal(outcome.tails.regexes, TAIL.length);
+    assert.ok(outcome.tails.subjects >= 10);
+    assert.ok(outcome.matched >= 10, `only ${outcome.matched} matches`);
+  });
+
   it("agrees with V8 on every crafted and seeded random pattern it accepts", async () => {
     for (const [kind, list] of [
       ["crafted", CRAFTED],
@@ -717,6 +777,12 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
     );
     assert.ok(outcome.regexes >= 300, `only ${outcome.regexes} fail2ban regexes`);
     assert.ok(outcome.matched >= 1000, `only ${outcome.matched} matches`);
+    // Every prefregex ending `<F-CONTENT>.+</F-CONTENT>$` (sshd's among them).
+    assert.ok(outcome.tails.regexes >= 10, `${outcome.tails.regexes} regexes with a tail variant`);
+    assert.ok(
+      outcome.tails.subjects >= 1000,
+      `${outcome.tails.subjects} subjects answered by a tail variant`,
+    );
     // sshd's `Failed …` regexes at least: their ": " forms fail at once on lines without ": ".
     assert.ok(outcome.prefiltered.regexes >= 2, `${outcome.prefiltered.regexes} prefiltered regexes`);
     assert.ok(outcome.prefiltered.subjects >= 1000, `${outcome.prefiltered.subjects} prefiltered subjects`);
