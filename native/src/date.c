@@ -103,6 +103,20 @@ struct date_detector {
   double mktime_memo_epoch;
   md_slot cur, found;       /* the current search and the reserved best alternative */
   template_memo *memo;      /* per plan template */
+  /* match_time's last call took the fast path: the last template (line-anchored) matched again,
+     so no other template was tried and none moved. */
+  int fast_hit;
+  /* The whole date stage of the last line, when it took the fast path and its date was decided
+     by its template's memo: a line starting with the same bytes, with the detector still where
+     that line left it, gets the same answer and the same state changes (see stage_hit). */
+  struct {
+    int valid;
+    int order_idx, tmpl;
+    double now;
+    date_match out;
+    int64_t distance, endpos;
+    int32_t pos_before, pos_at, end_last, end_after;
+  } stage;
   /* Unicode property tests (Python str.isalnum, \d = Nd) done by PCRE2 on one code point. */
   pcre2_code *alnum_re, *nd_re;
   pcre2_match_data *small_md;
@@ -1252,13 +1266,16 @@ static int match_time(date_detector *d, line_t *L, double now, win_slot *slot, i
   dd_entry *ddt = NULL;
   int64_t distance = 0, endpos = 0;
   int rc;
+  int line_anchored_last = 0;
   *slot = WIN_NONE;
+  d->fast_hit = 0;
   if (i < count) {
     ddt = &d->order[i];
     const plan_template *t = &tp[ddt->tmpl];
     if (t->flags & (PLAN_LINE_BEGIN | PLAN_LINE_END)) {
       rc = match_date(d, ddt->tmpl, L, 0, L->len);
       ignore_by_search = i;
+      line_anchored_last = 1;
     } else {
       distance = d->last_pos_distance;
       endpos = d->last_end_pos;
@@ -1337,6 +1354,7 @@ static int match_time(date_detector *d, line_t *L, double now, win_slot *slot, i
     }
   }
   if (match == WIN_NONE || ddt == NULL) return 0;
+  d->fast_hit = line_anchored_last && match == WIN_CUR && i == d->last_templ_idx;
   ddt->hits += 1;
   ddt->last_used = now;
   ddt->distance = distance;
@@ -1432,8 +1450,70 @@ date_detector *date_detector_new(scan_plan *plan) {
   return d;
 }
 
+/*
+ * The template memo of `tmpl` holds a match decided by line[0..k), k <= len: the template's
+ * search on this line gives that match.
+ */
+static int memo_decides(const date_detector *d, int tmpl, const unsigned char *line, size_t len) {
+  const template_memo *m = &d->memo[tmpl];
+  return m->valid && m->rc == 1 && m->pos == 0 && m->k <= len && memcmp(line, m->bytes, m->k) == 0;
+}
+
+/*
+ * The stage memo (date_detector's `stage`) answers this line. It was kept after a line L0 whose
+ * date stage took match_time's fast path (the last, line-anchored template matched again, at
+ * order index i; nothing else was searched or moved) with a match its template memo decided on
+ * L0's first k bytes, and converted that match through the epoch memo. Since then only lines
+ * answered here have passed, and they changed nothing the fast path reads (hits, use times). This
+ * line starts with the same k bytes, `now` is the same and the last template is still i: its
+ * search gives the same match, every character the stage reads lies inside it or just after (the
+ * match ends 4 bytes or more before k), the conversion finds the same values in the epoch memo —
+ * so the answer and the state changes are L0's, made here without the searches.
+ */
+static int stage_hit(date_detector *d, const unsigned char *line, size_t len, double now, date_match *out) {
+  if (!d->stage.valid || memcmp(&d->stage.now, &now, sizeof now) != 0 || d->last_templ_idx != d->stage.order_idx ||
+      d->order[d->stage.order_idx].tmpl != d->stage.tmpl || !memo_decides(d, d->stage.tmpl, line, len))
+    return 0;
+  dd_entry *e = &d->order[d->stage.order_idx];
+  d->search_hits[d->stage.tmpl]++;
+  e->hits += 1;
+  e->last_used = now;
+  e->distance = d->stage.distance;
+  if (d->first_unused == d->stage.order_idx) d->first_unused += 1;
+  d->last_pos_distance = d->stage.distance;
+  d->last_end_pos = d->stage.endpos;
+  d->last_pos_before = d->stage.pos_before;
+  d->last_pos_at = d->stage.pos_at;
+  d->last_end_last = d->stage.end_last;
+  d->last_end_after = d->stage.end_after;
+  *out = d->stage.out;
+  return 1;
+}
+
+/* Keeps this line's date stage for stage_hit when it qualifies (see there). */
+static void stage_keep(date_detector *d, const unsigned char *line, size_t len, double now, int ti,
+                       const date_match *out) {
+  const template_memo *m = &d->memo[ti];
+  if (memo_prefix == 0 || !d->fast_hit || !out->has_time || out->fault || !memo_decides(d, ti, line, len) ||
+      m->ov[1] + 4 > m->k || !d->epoch_memo_valid || d->epoch_memo_tmpl != ti)
+    return;
+  d->stage.order_idx = d->last_templ_idx;
+  d->stage.tmpl = ti;
+  d->stage.now = now;
+  d->stage.out = *out;
+  d->stage.distance = d->last_pos_distance;
+  d->stage.endpos = d->last_end_pos;
+  d->stage.pos_before = d->last_pos_before;
+  d->stage.pos_at = d->last_pos_at;
+  d->stage.end_last = d->last_end_last;
+  d->stage.end_after = d->last_end_after;
+  d->stage.valid = 1;
+}
+
 int date_detector_match(date_detector *d, const char *line, size_t len, int ascii, double now, date_match *out) {
   memset(out, 0, sizeof *out);
+  if (stage_hit(d, (const unsigned char *)line, len, now, out)) return 0;
+  d->stage.valid = 0;
   /* The reader knows whether the whole line is ASCII; otherwise the prefix is found as needed. */
   line_t L = {(const unsigned char *)line, len, ascii ? len : 0, ascii ? 1 : 0};
   win_slot slot;
@@ -1486,12 +1566,24 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
   } else if (r == PY_OK) {
     out->has_time = 1;
     out->time = time;
+    if (t->kind == TEMPLATE_PATTERN && slot == WIN_CUR) stage_keep(d, L.s, len, now, ti, out);
   }
   return 0;
 }
 
+void date_detector_dump(const date_detector *d, FILE *to) {
+  fprintf(to, "date detector: last %d first-unused %d pos %lld %ld %ld end %lld %ld %ld\n", d->last_templ_idx,
+          d->first_unused, (long long)d->last_pos_distance, (long)d->last_pos_before, (long)d->last_pos_at,
+          (long long)d->last_end_pos, (long)d->last_end_last, (long)d->last_end_after);
+  for (int i = 0; i < d->count; i++)
+    fprintf(to, "  order %d: template %d hits %lld distance %lld last-used %.17g; searches of template %d: %lld\n", i,
+            d->order[i].tmpl, (long long)d->order[i].hits, (long long)d->order[i].distance, d->order[i].last_used, i,
+            d->search_hits[i]);
+}
+
 int date_detector_copy_state(date_detector *dst, const date_detector *src) {
   if (dst->plan != src->plan || dst->count != src->count) return -1;
+  dst->stage.valid = 0; /* it described dst's own last line */
   size_t n = src->count > 0 ? (size_t)src->count : 1;
   memcpy(dst->order, src->order, n * sizeof *dst->order);
   memcpy(dst->search_hits, src->search_hits, n * sizeof *dst->search_hits);

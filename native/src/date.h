@@ -9,6 +9,7 @@
 #define RAMPART_DATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "plan.h"
 
@@ -38,6 +39,9 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
  * that it detects the next lines as src would. Both must be over the same plan. 0, or -1.
  */
 int date_detector_copy_state(date_detector *dst, const date_detector *src);
+
+/* Tests: the detector's state (template order, counts, last positions), one text block. */
+void date_detector_dump(const date_detector *d, FILE *to);
 
 /* Tests: the template memo decides on the first n bytes of a line (1-64), or is off (0); set
    before any detector is made. By default the prefix adapts to the dates seen. */

@@ -1154,6 +1154,8 @@ const uint64_t *scan_filter_ignore_hits(const scan_filter *f, int *count) {
   return f->ignore_hits;
 }
 
+void scan_filter_dump_dates(const scan_filter *f, FILE *to) { date_detector_dump(f->dates, to); }
+
 void scan_filter_free(scan_filter *f) {
   if (!f) return;
   if (f->dates) date_detector_free(f->dates);

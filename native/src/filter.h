@@ -8,6 +8,7 @@
 #define RAMPART_FILTER_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "plan.h"
@@ -85,5 +86,8 @@ const uint64_t *scan_filter_ignore_hits(const scan_filter *f, int *count);
 void scan_filter_clear_hits(scan_filter *f);
 
 void scan_filter_free(scan_filter *f);
+
+/* Tests: the date detector's state (date_detector_dump). */
+void scan_filter_dump_dates(const scan_filter *f, FILE *to);
 
 #endif

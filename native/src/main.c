@@ -44,6 +44,7 @@
  *                            byte N (default 44% of the file: thread 1 also replays dates)
  *   --date-memo-prefix N     tests: the date templates' memo (date.c) decides on the first N
  *                            bytes of a line (1-64), or is off (0); default: adaptive
+ *   --dump-date-state        tests: the date detector's state at the end, on stderr
  * The stats then say "split":"verified" or "split":"rerun"; without a split there is no "split".
  */
 #define _POSIX_C_SOURCE 200809L
@@ -87,7 +88,7 @@
 static const char usage_text[] =
     "usage: " PROG " (--plan FILE | --plan-fd N) [--json] [--now EPOCH_SECONDS] [--max-line-length N]\n"
     "       [--stats-fd N] [--progress] [--threads 1|2] [--split-min-bytes N] [--split-window-bytes N]\n"
-    "       [--split-hold-bytes N] [--split-at N] [--date-memo-prefix N] LOG|-\n";
+    "       [--split-hold-bytes N] [--split-at N] [--date-memo-prefix N] [--dump-date-state] LOG|-\n";
 
 /* Output held until it is verified: in memory up to `limit`, then in an unlinked file. */
 typedef struct {
@@ -162,6 +163,7 @@ typedef struct {
   worker *second, *replay;
   held hold;
   const char *split_outcome; /* "verified" or "rerun" when split */
+  int dump_date_state; /* tests: --dump-date-state */
 } app;
 
 static app A;
@@ -500,6 +502,8 @@ static void parse_args(int argc, char **argv) {
       } else if (strcmp(arg, "--split-hold-bytes") == 0) {
         NEEDS_VALUE();
         A.split_hold_bytes = parse_count(arg, value, 0, UINT64_C(1) << 40);
+      } else if (strcmp(arg, "--dump-date-state") == 0) {
+        A.dump_date_state = 1;
       } else if (strcmp(arg, "--date-memo-prefix") == 0) {
         NEEDS_VALUE();
         date_detector_set_memo_prefix((int)parse_count(arg, value, 0, 64));
@@ -1080,5 +1084,6 @@ int main(int argc, char **argv) {
   out_flush(&A.main.out);
   report_progress(1);
   write_stats(incomplete);
+  if (A.dump_date_state && A.main.filter) scan_filter_dump_dates(A.main.filter, stderr);
   finish(0);
 }

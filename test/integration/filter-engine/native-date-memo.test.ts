@@ -13,9 +13,10 @@ import {
   writeScanPlan,
 } from "../../support/native-scanner.js";
 
-// The date templates' memo (native/src/date.c, template_memo) changes no answer of rampart-scan:
-// a template search decided on a line's first k bytes by PCRE2's hard partial matching is reused
-// for later lines starting with the same bytes. The scanner's test knob --date-memo-prefix turns
+// The date templates' memo and the date stage's (native/src/date.c: template_memo, `stage`)
+// change no answer of rampart-scan, nor the date detector's state: a template search decided on a
+// line's first k bytes by PCRE2's hard partial matching is reused for later lines starting with
+// the same bytes, and so is the whole date stage when it took the fast path. The scanner's test knob --date-memo-prefix turns
 // the memo off (0) or fixes k; every run must equal the run without the memo. The crafted logs
 // put dates whose text goes on differently after a shared start (fractions, a year, one more
 // digit) at every cut: a memo that trusted a prefix too short would give other times or cuts.
@@ -42,11 +43,15 @@ function sameAsWithout(
   args: readonly string[] = [],
   memo: readonly string[] = [],
 ): string {
-  const without = scan(binary, plan, log, [...args, "--date-memo-prefix", "0"]);
-  const withMemo = scan(binary, plan, log, [...args, ...memo]);
+  // --dump-date-state: the detector's state at the end (template order, counts, positions) on
+  // stderr, which the memo must leave as the searches would.
+  const without = scan(binary, plan, log, [...args, "--dump-date-state", "--date-memo-prefix", "0"]);
+  const withMemo = scan(binary, plan, log, [...args, "--dump-date-state", ...memo]);
   const what = `${log} ${[...args, ...memo].join(" ")}`;
   assert.equal(withMemo.stdout, without.stdout, `${what}: stdout`);
   assert.equal(withMemo.stats, without.stats, `${what}: stats`);
+  assert.match(without.stderr, /^date detector: /);
+  assert.equal(withMemo.stderr, without.stderr, `${what}: the date detector's state`);
   return without.stdout;
 }
 
