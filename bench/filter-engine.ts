@@ -20,14 +20,16 @@ interface Run {
 let benchCacheDir = "";
 
 /**
- * Best of `runs` runs (the VM this runs on is noisy; every tool gets the same treatment). Output
- * goes to a file and input comes from one, as from a shell redirection: the time is the tool's,
- * not that of this process draining a pipe.
+ * The best of several runs (the VM this runs on is noisy, and a short run more so): 3 for a tool
+ * that takes a second or more, 7 for a faster one — every tool gets the same rule. `runs` fixes
+ * the count (1 for a first run, which fills the plan cache). Output goes to a file and input comes
+ * from one, as from a shell redirection: the time is the tool's, not that of this process
+ * draining a pipe.
  */
-function timed(name: string, file: string, args: string[], stdinPath?: string, runs = 3): Run {
+function timed(name: string, file: string, args: string[], stdinPath?: string, runs?: number): Run {
   const outFile = join(tmpdir(), `rampart-bench-${process.pid}-${name.replace(/\W+/g, "_")}.out`);
   let best: Run | undefined;
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < (runs ?? (best === undefined || best.seconds < 1 ? 7 : 3)); i++) {
     const stdout = openSync(outFile, "w");
     const stdin = stdinPath ? openSync(stdinPath, "r") : "ignore";
     const started = performance.now();
