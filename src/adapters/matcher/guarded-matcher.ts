@@ -4,6 +4,7 @@ import type { Problem } from "../../core/errors/problem.js";
 import { RampartError } from "../../core/errors/rampart-error.js";
 import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
 import type { LogFailure } from "../../core/filter/log-failure.js";
+import type { LogFilterState } from "../../core/filter/log-filter.js";
 import {
   type BatchReply,
   type BatchRequest,
@@ -13,8 +14,10 @@ import {
   PROGRESS_DONE,
   PROGRESS_INDEX,
   PROGRESS_UNTIMED,
+  type RestoreRequest,
   type ScanChunkReply,
   type ScanRequest,
+  SLOW_BATCH_MS,
   type SnapshotReply,
   type WorkerReply,
 } from "./matcher-protocol.js";
@@ -62,7 +65,7 @@ export interface ScanOptions {
 export interface ScanResult {
   readonly abandoned: readonly number[];
   readonly incompleteLine: number | undefined;
-  /** Fresh workers the scan needed (each loses the filter's carried-over state). */
+  /** Fresh workers the scan needed (each continues from the state the killed one had). */
   readonly restarts: number;
   /** The number of the last line read. */
   readonly linesBefore: number;
@@ -75,6 +78,13 @@ export const DEFAULT_LINE_BUDGET_MS = 20;
 /** Lines longer than this are matched on their first characters (the native scanner cuts there too). */
 export const DEFAULT_MAX_LINE_LENGTH = 65536;
 const RETRY_BUDGET_FACTOR = 10;
+/**
+ * A checkpoint of the filters' states once the batches since the last one hold this many lines,
+ * batches or characters (memory), or took SLOW_BATCH_MS (a restart runs them again, unwatched).
+ */
+const CHECKPOINT_LINES = 4096;
+const CHECKPOINT_BATCHES = 256;
+const CHECKPOINT_CHARS = 1 << 22;
 /** A line that has not used its CPU budget is still ended after this many budgets of wall time. */
 const WALL_FACTOR = 50;
 
@@ -84,8 +94,18 @@ const WORKER_URL = new URL("./matcher-worker.js", import.meta.url);
  * Runs filters in a worker thread and bounds the time any one line may take: a watchdog on this
  * thread terminates the worker when a line exceeds `lineBudgetMs`, records the line as abandoned
  * and resumes with a fresh worker at the next line. A backtracking regex (ReDoS) therefore costs
- * at most the budget plus a worker restart, never a hung guard. Per-filter state (multi-line
- * merging) is lost on such a restart; that is the price of a hard bound.
+ * at most the budget plus a worker restart, never a hung guard.
+ *
+ * Nothing carried from line to line is lost on such a restart. At checkpoints (every scan chunk;
+ * for batches, every CHECKPOINT_LINES lines, CHECKPOINT_BATCHES batches, CHECKPOINT_CHARS
+ * characters or SLOW_BATCH_MS of work, and right after a restart) the worker sends each filter's
+ * state (LogFilter.exportState: the multi-line buffer, the mlfid cache, the last date, the date
+ * detector); this thread keeps them, and the batches done since. A fresh worker first imports
+ * those states and runs those batches again for their state only (a `restore` message), so it
+ * starts the batch or chunk it redoes (skipping the abandoned line) exactly where the killed one
+ * started it. The skipped line itself leaves no trace, date stage included. (Sending the states
+ * with every reply would be simpler, but copying a full mlfid cache with its matched lines
+ * between threads costs more than matching a small batch.)
  */
 export class GuardedMatcher {
   private worker: Worker | undefined;
@@ -94,6 +114,14 @@ export class GuardedMatcher {
   private queue: Promise<unknown> = Promise.resolve();
   /** The worker thread's CPU time in ms, when the system tells it (Linux schedstat). */
   private cpuClock: (() => number | undefined) | undefined;
+
+  /** Each filter's state at the last checkpoint (none yet: as a fresh worker has them). */
+  private states: readonly LogFilterState[] = [];
+  /** The batches done since that checkpoint (with their final skips), and their lines. */
+  private replay: BatchRequest[] = [];
+  private replayLines = 0;
+  private replayChars = 0;
+  private replayMs = 0;
 
   /** Compiled once, when the first worker boots; every restart reuses them. */
   private filters: readonly CompiledFilter[] | undefined;
@@ -177,31 +205,69 @@ export class GuardedMatcher {
     const abandoned: number[] = [];
     const skip: number[] = [];
     const policy = new OverrunPolicy(this.options.lineBudgetMs);
+    let chars = 0;
+    for (const text of input.texts) chars += Math.min(text.length, this.options.maxLineLength);
+    let wantStates =
+      this.replayLines + input.texts.length >= CHECKPOINT_LINES ||
+      this.replay.length + 1 >= CHECKPOINT_BATCHES ||
+      this.replayChars + chars >= CHECKPOINT_CHARS ||
+      this.replayMs >= SLOW_BATCH_MS;
+    const started = performance.now();
     for (;;) {
-      const outcome = await this.send(
-        {
-          type: "batch",
-          id: this.nextId++,
-          filters: input.filters,
-          texts: input.texts,
-          numbers: input.numbers,
-          times: input.times,
-          now,
-          skip,
-        },
-        policy.budget,
-      );
-      if (outcome.kind === "reply")
-        return { failures: outcome.reply.failures, counts: outcome.reply.counts, abandoned };
-      // The line at `index` ran over budget: a fresh worker redoes the batch (the lines before it
-      // again, deterministically, since the killed worker's results never arrived).
-      await this.spawn();
+      const request: BatchRequest = {
+        type: "batch",
+        id: this.nextId++,
+        filters: input.filters,
+        texts: input.texts,
+        numbers: input.numbers,
+        times: input.times,
+        now,
+        skip,
+        wantStates,
+      };
+      const outcome = await this.send(request, policy.budget);
+      if (outcome.kind === "reply") {
+        const { failures, counts, states } = outcome.reply;
+        if (states) this.checkpoint(states);
+        else {
+          this.replay.push(request);
+          this.replayLines += input.texts.length;
+          this.replayChars += chars;
+          this.replayMs += performance.now() - started;
+        }
+        return { failures, counts, abandoned };
+      }
+      // The line at `index` ran over budget: a fresh worker, with the state of the batch's start,
+      // redoes the batch (the lines before it again, deterministically, since the killed worker's
+      // results never arrived).
+      await this.respawn();
+      wantStates = true;
       if (!policy.skipAfterTimeout(outcome.index)) continue;
       const number = input.numbers[outcome.index] ?? 0;
       skip.push(outcome.index);
       abandoned.push(number);
       this.options.onLineAbandoned?.(number, input.texts[outcome.index] ?? "");
     }
+  }
+
+  /** The filters' states now (from the worker's reply). */
+  private checkpoint(states: readonly LogFilterState[]): void {
+    this.states = states;
+    this.replay = [];
+    this.replayLines = 0;
+    this.replayChars = 0;
+    this.replayMs = 0;
+  }
+
+  /**
+   * A fresh worker in place of a killed one, where the killed one was when it started the request
+   * in progress: the states of the last checkpoint, and the batches done since.
+   */
+  private async respawn(): Promise<void> {
+    await this.spawn();
+    if (this.replay.length === 0 && this.states.length === 0) return;
+    const { states, replay } = this;
+    this.worker?.postMessage({ type: "restore", states, replay } satisfies RestoreRequest);
   }
 
   private send(
@@ -340,6 +406,7 @@ export class GuardedMatcher {
           if (reply.type !== "scan-chunk") return undefined;
           offset = reply.offset;
           linesBefore = reply.linesBefore;
+          this.checkpoint(reply.states);
           options.onChunk(reply);
           return reply.done ? reply : undefined;
         },
@@ -348,7 +415,8 @@ export class GuardedMatcher {
         const { incompleteLine, datesDigest } = outcome.reply;
         return { abandoned, incompleteLine, restarts, linesBefore, datesDigest };
       }
-      await this.spawn();
+      // A fresh worker continues from the last chunk it confirmed, with the state it had there.
+      await this.respawn();
       restarts++;
       if (!policy.skipAfterTimeout(outcome.index)) continue;
       skip.push(outcome.index);
@@ -365,6 +433,7 @@ export class GuardedMatcher {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
+    this.checkpoint([]);
     await this.spawn();
   }
 

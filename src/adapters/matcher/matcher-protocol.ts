@@ -1,6 +1,7 @@
 import type { Problem } from "../../core/errors/problem.js";
 import type { CompiledFilter } from "../../core/filter/compiled-filter.js";
 import type { LogFailure } from "../../core/filter/log-failure.js";
+import type { LogFilterState } from "../../core/filter/log-filter.js";
 
 /** The worker's first message: the filters to run, one per jail, compiled on the main thread. */
 export interface LoadRequest {
@@ -20,6 +21,8 @@ export interface BatchRequest {
   readonly now: number;
   /** Indexes of lines to skip: they ran over the time budget in an earlier attempt. */
   readonly skip: readonly number[];
+  /** Reply with every filter's state (a checkpoint, see GuardedMatcher). */
+  readonly wantStates?: boolean | undefined;
 }
 
 /**
@@ -48,6 +51,19 @@ export interface ScanRequest {
   readonly mode?: "full" | "quiet" | "dates" | undefined;
   /** Record each line's date outcome (LogFilter.recordDates); their digest comes with the last chunk. */
   readonly recordDates?: boolean | undefined;
+}
+
+/**
+ * Sent to a fresh worker before the batch or scan it redoes: each filter's state at the last
+ * checkpoint (LogFilter.exportState), by filter index (undefined leaves one fresh), then the
+ * batches done since, with their skips, to run again for their state only. Then the worker is
+ * where the killed one was when it started the batch or chunk in progress. Messages are handled
+ * in order, so no reply is needed.
+ */
+export interface RestoreRequest {
+  readonly type: "restore";
+  readonly states: readonly (LogFilterState | undefined)[];
+  readonly replay: readonly BatchRequest[];
 }
 
 /** Asks for the first filter's carried-over state (LogFilter.stateSnapshot). */
@@ -89,6 +105,11 @@ export interface ScanChunkReply {
   readonly incompleteLine?: number | undefined;
   /** With `recordDates`, on the last chunk: a SHA-256 of the date outcomes of every line run. */
   readonly datesDigest?: string | undefined;
+  /**
+   * Each filter's state after this chunk's lines (LogFilter.exportState), by filter index: a
+   * checkpoint every chunk, since one per MiB costs nothing.
+   */
+  readonly states: readonly LogFilterState[];
 }
 
 export type LineOutcome = "matched" | "ignored" | "missed";
@@ -100,6 +121,8 @@ export interface BatchReply {
   readonly failures: readonly (readonly LogFailure[])[];
   /** Per filter: counts of this batch's lines by outcome, and regex hits. */
   readonly counts: readonly LineCounts[];
+  /** With `wantStates`: each filter's state after the batch (LogFilter.exportState), by filter index. */
+  readonly states?: readonly LogFilterState[] | undefined;
 }
 
 /** The filters' regexes, for summaries (hit counts come with each batch or chunk: LineCounts). */
@@ -126,6 +149,12 @@ export type WorkerReply =
   | ScanChunkReply
   | DescribeReply
   | SnapshotReply;
+
+/**
+ * A batch that took this long (ms) replies with the filters' states even unasked: a restart runs
+ * the batches since the last checkpoint again, unwatched, so they must stay cheap.
+ */
+export const SLOW_BATCH_MS = 50;
 
 /**
  * Shared progress cells: [0] = index of the line in progress (-1 idle), [1] = lines done,

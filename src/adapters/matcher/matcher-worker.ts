@@ -15,8 +15,10 @@ import {
   PROGRESS_DONE,
   PROGRESS_INDEX,
   PROGRESS_UNTIMED,
+  type RestoreRequest,
   type ScanChunkReply,
   type ScanRequest,
+  SLOW_BATCH_MS,
   type SnapshotRequest,
   type WorkerReply,
 } from "./matcher-protocol.js";
@@ -61,7 +63,13 @@ function load(request: LoadRequest): void {
   );
 }
 
-type Request = LoadRequest | BatchRequest | ScanRequest | SnapshotRequest | { type: "describe" };
+type Request =
+  | LoadRequest
+  | BatchRequest
+  | ScanRequest
+  | RestoreRequest
+  | SnapshotRequest
+  | { type: "describe" };
 
 port.on("message", (message: Request) => {
   if (message.type === "load") {
@@ -70,6 +78,10 @@ port.on("message", (message: Request) => {
   }
   if (message.type === "scan") {
     scanFile(message);
+    return;
+  }
+  if (message.type === "restore") {
+    restore(message);
     return;
   }
   if (message.type === "snapshot") {
@@ -88,6 +100,7 @@ port.on("message", (message: Request) => {
 });
 
 function runBatch(request: BatchRequest): BatchReply {
+  const started = performance.now();
   const selected = request.filters ?? filters.map((_, i) => i);
   const failures: LogFailure[][] = selected.map(() => []);
   const counts = selected.map(() => emptyCounts());
@@ -116,7 +129,38 @@ function runBatch(request: BatchRequest): BatchReply {
   }
   Atomics.store(progress, PROGRESS_INDEX, -1);
   for (let k = 0; k < selected.length; k++) addHitsSince(filters[selected[k]!]!, marks[k]!, counts[k]!);
-  return { type: "batch", id: request.id, failures, counts };
+  const checkpoint = request.wantStates || performance.now() - started >= SLOW_BATCH_MS;
+  const states = checkpoint ? filters.map((f) => f.exportState()) : undefined;
+  return { type: "batch", id: request.id, failures, counts, states };
+}
+
+/**
+ * A fresh worker continues where the killed one was: the filters' states at the last checkpoint,
+ * then the batches done since, for their state only. The progress cells are left alone (the
+ * watchdog sees an idle worker): these lines all ran before within their budget, and checkpoints
+ * come often enough (GuardedMatcher) that they take at most about 2 × SLOW_BATCH_MS.
+ */
+function restore(request: RestoreRequest): void {
+  for (let k = 0; k < request.states.length; k++) {
+    const state = request.states[k];
+    if (state !== undefined) filters[k]!.importState(state);
+  }
+  for (const batch of request.replay) {
+    const selected = batch.filters ?? filters.map((_, i) => i);
+    const skip = new Set(batch.skip);
+    const { texts, numbers, times, now } = batch;
+    for (let i = 0; i < texts.length; i++) {
+      if (skip.has(i)) continue;
+      let text = texts[i]!;
+      if (text.length > maxLineLength) text = text.slice(0, maxLineLength);
+      const time = times?.[i];
+      for (const k of selected) {
+        const filter = filters[k]!;
+        if (time === undefined) filter.processLine(text, numbers[i]!, now);
+        else filter.processJournalLine(text, time, numbers[i]!, now);
+      }
+    }
+  }
 }
 
 /** Counts one line's outcome, as fail2ban-regex's summary does. */
@@ -192,6 +236,7 @@ function scanFile(request: ScanRequest): void {
           done: true,
           incompleteLine,
           datesDigest: dates?.digest(),
+          states: filters.map((f) => f.exportState()),
         });
         return;
       }
@@ -252,6 +297,7 @@ function scanFile(request: ScanRequest): void {
         linesBefore,
         bytes: block.length,
         done: false,
+        states: filters.map((f) => f.exportState()),
       });
     }
   } finally {

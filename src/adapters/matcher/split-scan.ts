@@ -21,7 +21,8 @@ import type { ScanChunkReply } from "./matcher-protocol.js";
  *   the boundary must equal the first worker's at the end of its half.
  *
  * If both hold, the second half's answers are the ones a single worker gives. If not (or either
- * worker needed a restart after an over-budget line, which loses state), the second half is run
+ * worker needed a restart after an over-budget line: the state survives it, but a skipped line
+ * is missing from the date digest that started again after the restart), the second half is run
  * again from the true state. The first half's output streams as it comes; the second half's is
  * held until it is verified, spilling to a temporary file beyond 8 MiB.
  */

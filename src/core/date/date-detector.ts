@@ -90,6 +90,29 @@ export interface DateDetector {
    * detector. Call it before the first `match`.
    */
   portable(): { templates: PortableDateTemplate[]; defaultTzMinutes: number | null };
+  /**
+   * Everything the detector's later decisions read, as structured-cloneable data: the template
+   * order, each template's hits, last use and distance, the shared templates' hit counters, the
+   * last date position and the last template. `importState` into a detector built from the same
+   * options makes it decide exactly as this one from here on.
+   */
+  exportState(): DateDetectorState;
+  importState(state: DateDetectorState): void;
+}
+
+/** A date detector's carried-over state (see `DateDetector.exportState`). */
+export interface DateDetectorState {
+  /** Template names, in the detector's current order (empty before the first line). */
+  readonly names: readonly string[];
+  /**
+   * Per template, in that order, four numbers: its hits, last use and distance in this detector,
+   * and its process-wide hit counter (`DateTemplate.hits`); then `__lastPos`'s distance,
+   * `__lastEndPos`'s end, the last template's index and the first unused one. (Numbers in one
+   * typed array: the state crosses threads after every batch.)
+   */
+  readonly numbers: Float64Array;
+  /** `__lastPos`'s char before and at, `__lastEndPos`'s last char and char after. */
+  readonly chars: readonly [string, string, string, string];
 }
 
 interface DetectorTemplate {
@@ -172,6 +195,58 @@ class FailBanDateDetector implements DateDetector {
 
   setUntimedRunner(run: (work: () => void) => void): void {
     this.runUntimed = run;
+  }
+
+  exportState(): DateDetectorState {
+    const templates = this.templates;
+    const n = templates.length;
+    const numbers = new Float64Array(4 * n + 4);
+    for (let k = 0; k < n; k++) {
+      const t = templates[k]!;
+      numbers[4 * k] = t.hits;
+      numbers[4 * k + 1] = t.lastUsed;
+      numbers[4 * k + 2] = t.distance;
+      numbers[4 * k + 3] = t.template.hits;
+    }
+    numbers[4 * n] = this.lastPosDistance;
+    numbers[4 * n + 1] = this.lastEndPos;
+    numbers[4 * n + 2] = this.lastTemplIdx;
+    numbers[4 * n + 3] = this.firstUnused;
+    return {
+      names: templates.map((t) => t.template.name),
+      numbers,
+      chars: [this.lastPosBefore, this.lastPosAt, this.lastEndLast, this.lastEndAfter],
+    };
+  }
+
+  importState(state: DateDetectorState): void {
+    const { names, numbers } = state;
+    const n = names.length;
+    // A detector without templates loads the defaults at its first line (matchTime); so does this.
+    if (this.templates.length === 0 && n > 0) this.addDefaultTemplate(null, null, true);
+    const byName = new Map(this.templates.map((t) => [t.template.name, t]));
+    if (byName.size !== n || numbers.length !== 4 * n + 4)
+      throw new Error("date detector state of another filter");
+    const order = names.map((name, k) => {
+      const t = byName.get(name);
+      if (t === undefined) throw new Error(`date detector state names an unknown template "${name}"`);
+      t.hits = numbers[4 * k]!;
+      t.lastUsed = numbers[4 * k + 1]!;
+      t.distance = numbers[4 * k + 2]!;
+      // Templates are shared by the filters of one process (fail2ban's cache): their counters
+      // only grow, so of several filters' states (exported at different times) the largest is
+      // the latest.
+      t.template.hits = Math.max(t.template.hits, numbers[4 * k + 3]!);
+      return t;
+    });
+    this.templates.length = 0;
+    this.templates.push(...order);
+    this.lastPosDistance = numbers[4 * n]!;
+    this.lastEndPos = numbers[4 * n + 1]!;
+    this.lastTemplIdx = numbers[4 * n + 2]!;
+    this.firstUnused = numbers[4 * n + 3]!;
+    [this.lastPosBefore, this.lastPosAt, this.lastEndLast, this.lastEndAfter] = state.chars;
+    this.matchedTemplate = null;
   }
 
   /** The template, compiled to native code first if this is its first use in the process. */

@@ -1,4 +1,4 @@
-import type { DateDetector } from "../date/date-detector.js";
+import type { DateDetector, DateDetectorState } from "../date/date-detector.js";
 import { parseIp } from "../ip/ip-address.js";
 import { type FilterRegex, type Groups, type TupleLine, tupleLinesBuffer } from "./fail-regex.js";
 import { type FailureId, failureId } from "./failure-id.js";
@@ -32,8 +32,21 @@ export interface RegexStats {
   readonly ignoreHits: number[];
 }
 
+/**
+ * Everything a filter carries from one line to the next (see `LogFilter.exportState`), as
+ * structured-cloneable data (it crosses threads with postMessage).
+ */
+export interface LogFilterState {
+  readonly lineBuffer: readonly TupleLine[];
+  readonly lastTimeText: string;
+  readonly lastDate: number | undefined;
+  /** The mlfid cache's entries, oldest first: [key, expiry, merged failure data]. */
+  readonly mlfid: readonly (readonly [string, number, FailData])[];
+  readonly date: DateDetectorState;
+}
+
 /** Merged multi-line failure data: fail2ban keeps these in the ticket's dict. */
-interface FailData {
+export interface FailData {
   groups: Groups;
   users?: Set<string>;
   matches?: TupleLine[] | undefined;
@@ -156,6 +169,34 @@ export class LogFilter implements LineFilter {
           fail.mlfpending ?? null,
         ]),
     });
+  }
+
+  /**
+   * The exact state carried from line to line: the multi-line buffer, the mlfid cache (entries,
+   * expiry, order), the last date and its text, and the date detector's state. A filter built
+   * from the same definition that imports it answers every later line exactly as this one would.
+   * The result shares this filter's live data: clone it (postMessage and structuredClone do)
+   * before this filter processes another line. Regex hit statistics are not part of it.
+   */
+  exportState(): LogFilterState {
+    return {
+      lineBuffer: this.lineBuffer,
+      lastTimeText: this.lastTimeText,
+      lastDate: this.lastDate,
+      mlfid: this.mlfid.snapshot(),
+      date: this.parts.dateDetector.exportState(),
+    };
+  }
+
+  /** Continues from an `exportState()` (a copy of it: the filter takes it over and mutates it). */
+  importState(state: LogFilterState): void {
+    this.parts.dateDetector.importState(state.date);
+    this.lineBuffer = [...state.lineBuffer];
+    this.lastTimeText = state.lastTimeText;
+    this.lastDate = state.lastDate;
+    this.mlfid.restore(state.mlfid);
+    this.lastLineIgnored = false;
+    this.lastPrefMatched = false;
   }
 
   /** fail2ban's date stage: the line split around its date, and the date; undefined for a line it skips. */

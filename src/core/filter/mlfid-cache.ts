@@ -36,4 +36,10 @@ export class MlfidCache<V> {
   snapshot(): [string, number, V][] {
     return [...this.entries].map(([key, entry]) => [key, entry.expires, entry.value]);
   }
+
+  /** Replaces the entries with a `snapshot()`'s (oldest first), expiry and order included. */
+  restore(entries: readonly (readonly [string, number, V])[]): void {
+    this.entries.clear();
+    for (const [key, expires, value] of entries) this.entries.set(key, { value, expires });
+  }
 }
