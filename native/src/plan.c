@@ -277,6 +277,15 @@ static int parse_ascii(ctx *c, const field *f, scan_regex *r) {
   return 0;
 }
 
+/* A variant of a regex (prefilter, tail): its pattern and optional ASCII variant, in a new regex. */
+static int parse_variant(ctx *c, const char *what, const field *pattern, const field *ascii, scan_regex **out) {
+  *out = calloc(1, sizeof **out);
+  if (!*out) return fail(c, "out of memory");
+  if (decode_s(c, what, pattern->value, pattern->value_len, 1, &(*out)->pattern, &(*out)->pattern_len) != 0)
+    return -1;
+  return parse_ascii(c, ascii, *out);
+}
+
 static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   static const char *const keys[] = {"role",         "options", "start", "names", "pattern",   "ascii",
                                      "absent",       "absent-pattern", "absent-ascii", "tail-group", "tail",
@@ -329,11 +338,7 @@ static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
     long group;
     if (parse_int(c, "tail-group", f[9].value, f[9].value_len, 1, 65535, &group) != 0) return -1;
     r->tail_group = (int)group;
-    r->tail = calloc(1, sizeof *r->tail);
-    if (!r->tail) return fail(c, "out of memory");
-    if (decode_s(c, "tail", f[10].value, f[10].value_len, 1, &r->tail->pattern, &r->tail->pattern_len) != 0)
-      return -1;
-    if (parse_ascii(c, &f[11], r->tail) != 0) return -1;
+    if (parse_variant(c, "tail", &f[10], &f[11], &r->tail) != 0) return -1;
   } else if (f[11].key)
     return fail(c, "field 'tail-ascii' without 'tail'");
   if (!f[6].key != !f[7].key) return fail(c, "fields 'absent' and 'absent-pattern' come together");
@@ -341,12 +346,7 @@ static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   if (f[6].value_len == 0) return fail(c, "field 'absent' is empty");
   if (decode_s(c, "absent", f[6].value, f[6].value_len, 0, &r->absent_literal, &r->absent_literal_len) != 0)
     return -1;
-  r->absent = calloc(1, sizeof *r->absent);
-  if (!r->absent) return fail(c, "out of memory");
-  if (decode_s(c, "absent-pattern", f[7].value, f[7].value_len, 1, &r->absent->pattern, &r->absent->pattern_len) !=
-      0)
-    return -1;
-  return parse_ascii(c, &f[8], r->absent);
+  return parse_variant(c, "absent-pattern", &f[7], &f[8], &r->absent);
 }
 
 static int parse_date(ctx *c, const char *rest, size_t n, scan_plan *plan, int *seen_date) {

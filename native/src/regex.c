@@ -185,6 +185,38 @@ static int compile_first(scan_regex *r) {
   return scan_regex_compile(r, err, sizeof err);
 }
 
+/* A raw PCRE2 search of r (compiled) on the variant the subject allows: PCRE2's rc, or
+   PCRE2_ERROR_NOMEMORY when the JIT copy cannot be made. */
+static int run_match(scan_regex *r, const char *subject, size_t len, size_t start, int ascii, uint32_t options,
+                     pcre2_match_data *md) {
+  ensure_context();
+  /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped.
+     A JIT-compiled pattern is run through pcre2_jit_match, the "fast path" (pcre2jit(3)): the
+     same code pcre2_match would call, with the same match context (match limit, JIT stack), minus
+     pcre2_match's argument checks, which cannot fail here (a subject with a length, an offset
+     within it, no options but NO_UTF_CHECK, which the fast path implies, and PARTIAL_HARD, for
+     which the copy was JIT-compiled). */
+  if (!subject) subject = ""; /* pcre2_match's own substitute for a NULL empty subject */
+  /* An all-ASCII subject runs the ASCII variant (no UTF: NO_UTF_CHECK means nothing there). */
+  int v = ascii && r->ascii_code;
+  const pcre2_code *code = atomic_load_explicit(&r->run[v], memory_order_acquire);
+  if (!code && !(code = prepare_run(r, v))) return PCRE2_ERROR_NOMEMORY;
+  options |= PCRE2_NO_UTF_CHECK;
+  return r->run_jit[v] ? pcre2_jit_match(code, (PCRE2_SPTR)subject, len, start, options, md, match_context)
+                       : pcre2_match(code, (PCRE2_SPTR)subject, len, start, options, md, match_context);
+}
+
+/* PCRE2's rc as scan_regex_search answers: 1 match, 0 none, 2 partial, -1 a limit, -2 else. */
+static int answer(int rc) {
+  if (rc >= 0) return 1;
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  if (rc == PCRE2_ERROR_PARTIAL) return 2;
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+      rc == PCRE2_ERROR_JIT_STACKLIMIT)
+    return -1;
+  return -2;
+}
+
 int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
                       pcre2_match_data *md) {
   if (!r->code && compile_first(r) != 0) return -2;
@@ -197,20 +229,7 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
     tail_group = r->tail_group;
     r = r->tail;
   }
-  ensure_context();
-  /* Subjects are valid UTF-8 (the reader repairs invalid sequences), so the check is skipped.
-     A JIT-compiled pattern is run through pcre2_jit_match, the "fast path" (pcre2jit(3)): the
-     same code pcre2_match would call, with the same match context (match limit, JIT stack), minus
-     pcre2_match's argument checks, which cannot fail here (a subject with a length, an offset
-     within it, no options but NO_UTF_CHECK, which the fast path implies). */
-  if (!subject) subject = ""; /* pcre2_match's own substitute for a NULL empty subject */
-  /* An all-ASCII subject runs the ASCII variant (no UTF: NO_UTF_CHECK means nothing there). */
-  int v = ascii && r->ascii_code;
-  const pcre2_code *code = atomic_load_explicit(&r->run[v], memory_order_acquire);
-  if (!code && !(code = prepare_run(r, v))) return -2;
-  int rc = r->run_jit[v]
-               ? pcre2_jit_match(code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context)
-               : pcre2_match(code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, md, match_context);
+  int rc = run_match(r, subject, len, start, ascii, 0, md);
   if (rc >= 0 && tail_group) {
     /* The tail variant stopped where the content starts: it runs to the subject's end. */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -218,12 +237,7 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
     ov[1] = end;
     ov[2 * tail_group + 1] = end;
   }
-  if (rc >= 0) return 1;
-  if (rc == PCRE2_ERROR_NOMATCH) return 0;
-  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
-      rc == PCRE2_ERROR_JIT_STACKLIMIT)
-    return -1;
-  return -2;
+  return answer(rc);
 }
 
 int scan_regex_search_prefix(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
@@ -231,21 +245,7 @@ int scan_regex_search_prefix(scan_regex *r, const char *subject, size_t len, siz
   if (!r->prefix_searches) return -2;
   if (!r->code && compile_first(r) != 0) return -2;
   if (start > len) return 0;
-  ensure_context();
-  if (!subject) subject = "";
-  int v = ascii && r->ascii_code;
-  const pcre2_code *code = atomic_load_explicit(&r->run[v], memory_order_acquire);
-  if (!code && !(code = prepare_run(r, v))) return -2;
-  uint32_t options = PCRE2_NO_UTF_CHECK | PCRE2_PARTIAL_HARD;
-  int rc = r->run_jit[v] ? pcre2_jit_match(code, (PCRE2_SPTR)subject, len, start, options, md, match_context)
-                         : pcre2_match(code, (PCRE2_SPTR)subject, len, start, options, md, match_context);
-  if (rc >= 0) return 1;
-  if (rc == PCRE2_ERROR_NOMATCH) return 0;
-  if (rc == PCRE2_ERROR_PARTIAL) return 2;
-  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
-      rc == PCRE2_ERROR_JIT_STACKLIMIT)
-    return -1;
-  return -2;
+  return answer(run_match(r, subject, len, start, ascii, PCRE2_PARTIAL_HARD, md));
 }
 
 int scan_regex_is_anchored(scan_regex *r) {
@@ -268,18 +268,15 @@ int scan_regex_group_number(scan_regex *r, const char *name) {
 }
 
 void scan_regex_free(scan_regex *r) {
-  if (r->absent) {
-    scan_regex_free(r->absent);
-    free(r->absent);
-    r->absent = NULL;
+  scan_regex **variants[2] = {&r->absent, &r->tail};
+  for (int k = 0; k < 2; k++) {
+    if (!*variants[k]) continue;
+    scan_regex_free(*variants[k]);
+    free(*variants[k]);
+    *variants[k] = NULL;
   }
   free(r->absent_literal);
   r->absent_literal = NULL;
-  if (r->tail) {
-    scan_regex_free(r->tail);
-    free(r->tail);
-    r->tail = NULL;
-  }
   if (r->code) pcre2_code_free(r->code);
   r->code = NULL;
   if (r->ascii_code) pcre2_code_free(r->ascii_code);

@@ -164,6 +164,18 @@ static void sweep(scan_regex *r, pcre2_match_data *md, int ascii) {
   printf("\n");
 }
 
+/* r's pattern from fields[k] and, when present and not empty, its ASCII variant: field 3 for the
+   P record's own pattern (k = 1), else the field after the pattern. */
+static void set_patterns(scan_regex *r, char **fields, const size_t *lens, int count, int k) {
+  r->pattern = malloc(lens[k] + 1);
+  r->pattern_len = decode(fields[k], lens[k], r->pattern);
+  int a = k == 1 ? 3 : k + 1;
+  if (count > a && lens[a] > 0) {
+    r->ascii_pattern = malloc(lens[a] + 1);
+    r->ascii_pattern_len = decode(fields[a], lens[a], r->ascii_pattern);
+  }
+}
+
 static void report_match(const scan_regex *r, pcre2_match_data *md) {
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
   printf("M");
@@ -222,35 +234,16 @@ int main(void) {
     if (lens[0] == 1 && fields[0][0] == 'P' && count >= 3) {
       if (current.pattern) scan_regex_free(&current);
       memset(&current, 0, sizeof current);
-      current.pattern = malloc(lens[1] + 1);
-      current.pattern_len = decode(fields[1], lens[1], current.pattern);
-      if (count >= 4 && lens[3] > 0) {
-        current.ascii_pattern = malloc(lens[3] + 1);
-        current.ascii_pattern_len = decode(fields[3], lens[3], current.ascii_pattern);
-      }
+      set_patterns(&current, fields, lens, count, 1);
       if (count >= 7 && lens[4] == 1 && fields[4][0] == '-') {
-        char number[32];
-        size_t nl = lens[5] < sizeof number - 1 ? lens[5] : sizeof number - 1;
-        memcpy(number, fields[5], nl);
-        number[nl] = '\0';
-        current.tail_group = atoi(number);
+        current.tail_group = atoi(fields[5]); /* atoi stops at the TAB after the digits */
         current.tail = calloc(1, sizeof *current.tail);
-        current.tail->pattern = malloc(lens[6] + 1);
-        current.tail->pattern_len = decode(fields[6], lens[6], current.tail->pattern);
-        if (count >= 8 && lens[7] > 0) {
-          current.tail->ascii_pattern = malloc(lens[7] + 1);
-          current.tail->ascii_pattern_len = decode(fields[7], lens[7], current.tail->ascii_pattern);
-        }
+        set_patterns(current.tail, fields, lens, count, 6);
       } else if (count >= 6 && lens[4] > 0) {
         current.absent_literal = malloc(lens[4] + 1);
         current.absent_literal_len = decode(fields[4], lens[4], current.absent_literal);
         current.absent = calloc(1, sizeof *current.absent);
-        current.absent->pattern = malloc(lens[5] + 1);
-        current.absent->pattern_len = decode(fields[5], lens[5], current.absent->pattern);
-        if (count >= 7 && lens[6] > 0) {
-          current.absent->ascii_pattern = malloc(lens[6] + 1);
-          current.absent->ascii_pattern_len = decode(fields[6], lens[6], current.absent->ascii_pattern);
-        }
+        set_patterns(current.absent, fields, lens, count, 5);
       }
       char *opts = malloc(lens[2] + 1);
       decode(fields[2], lens[2], opts);

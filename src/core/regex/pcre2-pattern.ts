@@ -1150,8 +1150,18 @@ export function toPcre2Pattern(
  */
 function absentLiteral(root: Node, ignoreCase: boolean): { literal: string; pruned: Node } | undefined {
   const candidates = new Set<string>();
-  /** The runs every match of `node` consumes, in order; `leading` = a run that starts `node`. */
+  /** Each node's runs, worked out once (the pruning below asks again for every branch). */
+  const known = new Map<Node, { runs: string[]; leading: string | undefined }>();
   const runsOf = (node: Node): { runs: string[]; leading: string | undefined } => {
+    let found = known.get(node);
+    if (found === undefined) {
+      found = walkRuns(node);
+      known.set(node, found);
+    }
+    return found;
+  };
+  /** The runs every match of `node` consumes, in order; `leading` = a run that starts `node`. */
+  const walkRuns = (node: Node): { runs: string[]; leading: string | undefined } => {
     const runs: string[] = [];
     let current = "";
     let leading: string | undefined;

@@ -383,6 +383,19 @@ function report(o: Outcome, skipped: number): void {
   if (process.env.REGEX_DEBUG) for (const r of o.refusedOrigins) console.log(`  refused ${r}`);
 }
 
+/** A crafted pattern for the scanner's variants (prefilter, tail), searched from every start. */
+function variantCase(c: { source: string; flags: string; subjects: readonly string[] }): JsCase {
+  const starts = (s: string): number[] => Array.from(s, (_, i) => i + 1).filter((i) => i < s.length);
+  return {
+    kind: "prefilter",
+    origin: c.source,
+    source: c.source,
+    flags: c.flags,
+    subjects: c.subjects,
+    starts,
+  };
+}
+
 /** Translated crafted/random patterns (Python errors and refused translations are not regexes here). */
 function translated(
   kind: "crafted" | "random",
@@ -601,21 +614,12 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
         subjects: ["abc--d", "xy--z", "xyz", "ab"],
       },
     ];
-    const cases: JsCase[] = [];
-    for (const p of PREFILTER) {
+    const cases = PREFILTER.map((p) => {
       const pcre = toPcre2Pattern(p.source, p.flags);
       assert.ok(pcre.ok && pcre.absent, `${p.source}: no prefilter`);
       assert.equal(pcre.absent.literal, p.literal, p.source);
-      const starts = (s: string): number[] => Array.from(s, (_, i) => i + 1).filter((i) => i < s.length);
-      cases.push({
-        kind: "prefilter",
-        origin: p.source,
-        source: p.source,
-        flags: p.flags,
-        subjects: p.subjects,
-        starts,
-      });
-    }
+      return variantCase(p);
+    });
     // Shared literals separate nothing; a letter under i would make the byte search wrong.
     for (const [source, flags] of [
       ["(?:a.*: |b.*: )", "u"],
@@ -661,20 +665,11 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
         subjects: ["xxx", "xxx\n", "\n", "\n\n", "ax\nb", "XxY"],
       },
     ];
-    const cases: JsCase[] = [];
-    for (const t of TAIL) {
+    const cases = TAIL.map((t) => {
       const pcre = toPcre2Pattern(t.source, t.flags);
       assert.ok(pcre.ok && pcre.tail, `${t.source}: no tail variant`);
-      const starts = (s: string): number[] => Array.from(s, (_, i) => i + 1).filter((i) => i < s.length);
-      cases.push({
-        kind: "prefilter",
-        origin: t.source,
-        source: t.source,
-        flags: t.flags,
-        subjects: t.subjects,
-        starts,
-      });
-    }
+      return variantCase(t);
+    });
     const outcome = newOutcome("prefilter");
     await compare(probe, cases, outcome);
     report(outcome, 0);
