@@ -1487,6 +1487,7 @@ static int stage_hit(date_detector *d, const unsigned char *line, size_t len, do
   d->last_end_last = d->stage.end_last;
   d->last_end_after = d->stage.end_after;
   *out = d->stage.out;
+  out->steady = 1;
   return 1;
 }
 
@@ -1529,6 +1530,7 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
   if (slot == WIN_NONE || ti < 0) return 0;
   const md_slot *md = slot == WIN_CUR ? &d->cur : &d->found;
   out->found = 1;
+  out->steady = d->fast_hit;
   const unsigned char *g1;
   size_t g1n;
   if (group_value(md, &L, 1, &g1, &g1n)) {
@@ -1600,6 +1602,35 @@ int date_detector_copy_state(date_detector *dst, const date_detector *src) {
   dst->mktime_memo_civil = src->mktime_memo_civil;
   dst->mktime_memo_epoch = src->mktime_memo_epoch;
   return 0;
+}
+
+/* The last template, when there is one (its index in the order, else -1). */
+static int last_template(const date_detector *d) {
+  return d->last_templ_idx >= 0 && d->last_templ_idx < d->count ? d->order[d->last_templ_idx].tmpl : -1;
+}
+
+int date_detector_same_course(const date_detector *a, const date_detector *b) {
+  return a->plan == b->plan && a->count == b->count && last_template(a) >= 0 && last_template(a) == last_template(b) &&
+         a->mktime_offset == b->mktime_offset;
+}
+
+void date_detector_carry_counts(date_detector *dst, const date_detector *from, uint64_t steady, double now) {
+  if (steady == 0 || last_template(dst) < 0 || last_template(from) != last_template(dst)) return;
+  /* What match_time's fast path (and stage_hit, its memo) does, `steady` times over, to the
+     entry of the last template in `from`'s order: hits and searches, use time, distance (that
+     of every such line, dst's last one's), and first_unused. Nothing else moved. */
+  int64_t distance = dst->order[dst->last_templ_idx].distance;
+  int i = from->last_templ_idx;
+  size_t n = (size_t)dst->count;
+  memcpy(dst->order, from->order, n * sizeof *dst->order);
+  memcpy(dst->search_hits, from->search_hits, n * sizeof *dst->search_hits);
+  dst->order[i].hits += (long long)steady;
+  dst->order[i].last_used = now;
+  dst->order[i].distance = distance;
+  dst->search_hits[dst->order[i].tmpl] += (long long)steady;
+  dst->first_unused = from->first_unused == i ? i + 1 : from->first_unused;
+  dst->last_templ_idx = i;
+  dst->stage.valid = 0; /* it named an order index of dst's old order */
 }
 
 void date_detector_free(date_detector *d) {

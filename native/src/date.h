@@ -9,6 +9,7 @@
 #define RAMPART_DATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "plan.h"
@@ -21,6 +22,7 @@ typedef struct {
   size_t start, end;  /* byte offsets in the line of capture group 1 (the date text fail2ban cuts) */
   int has_time;       /* 0: the date was found but is unusable (time None) */
   double time;        /* epoch seconds (fractional only for epoch templates) */
+  int steady;         /* the fast path decided it (see date_detector_same_course) */
 } date_match;
 
 /* The detector over the plan's templates (the plan must outlive it). NULL when out of memory. */
@@ -39,6 +41,26 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
  * that it detects the next lines as src would. Both must be over the same plan. 0, or -1.
  */
 int date_detector_copy_state(date_detector *dst, const date_detector *src);
+
+/*
+ * A line whose date the fast path decided (`steady` in its date_match: the last template, anchored
+ * at the line's start, matched again, so no other was tried and none moved) and that got a time
+ * read only what this says is equal: which template is the last one, and mktime's guess (plus
+ * `now`, and caches that never change an answer). The order of the others, the hit counts, use
+ * times and distances may differ between two detectors with different pasts; only a search (a
+ * line that is not steady) reads them. So two detectors for which this returns 1 give the same
+ * answers to a run of steady lines and leave the same state but for those (which the lines change
+ * alike): what the two-thread scan (main.c) uses to skip replaying such runs.
+ */
+int date_detector_same_course(const date_detector *a, const date_detector *b);
+
+/*
+ * dst is a copy (date_detector_copy_state) of a detector that has run `steady` (> 0) steady lines
+ * since it was on the same course as `from` (date_detector_same_course): makes dst what `from`
+ * becomes after those lines: `from`'s order and counts, with what those lines added to them,
+ * and the rest (last positions, mktime's guess) dst's own.
+ */
+void date_detector_carry_counts(date_detector *dst, const date_detector *from, uint64_t steady, double now);
 
 /* Tests: the detector's state (template order, counts, last positions), one text block. */
 void date_detector_dump(const date_detector *d, FILE *to);

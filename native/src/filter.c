@@ -967,6 +967,8 @@ static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, 
     has_date = 1;
   }
   o->kind = SCAN_DATE_LINE;
+  /* With a time of its own, the line's outcome reads neither the last date nor its age. */
+  o->steady = m.steady && cut && m.has_time;
   o->cut = cut;
   o->start = cut ? m.start : 0;
   o->end = cut ? m.end : 0;
@@ -1009,6 +1011,14 @@ int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src) {
   dst->has_last_date = src->has_last_date;
   dst->last_date = src->last_date;
   return 0;
+}
+
+int scan_filter_same_date_course(const scan_filter *a, const scan_filter *b) {
+  return date_detector_same_course(a->dates, b->dates);
+}
+
+void scan_filter_carry_date_counts(scan_filter *dst, const scan_filter *from, uint64_t steady, double now) {
+  date_detector_carry_counts(dst->dates, from->dates, steady, now);
 }
 
 /* ---- state snapshot ---- */

@@ -35,6 +35,8 @@ typedef struct {
   int cut;           /* the date text line[start..end) is cut out of the line the regexes see */
   size_t start, end; /* 0 when not cut */
   double time;       /* the line's time (a borrowed last date, or `now`, when it has none) */
+  int steady;        /* a time the detector's fast path found (date_detector_same_course): the
+                        outcome and the state it leaves depend on no count, nor the last date */
 } scan_date_outcome;
 
 /* What one line did, for fail2ban-regex's counts (matcher-worker.ts tally). */
@@ -69,6 +71,17 @@ void scan_filter_date_line(scan_filter *f, const char *line, size_t len, int asc
 
 /* Makes dst's date stage (detector and last date) a copy of src's. -1 when out of memory. */
 int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src);
+
+/* date_detector_same_course of the two filters' date detectors. */
+int scan_filter_same_date_course(const scan_filter *a, const scan_filter *b);
+
+/*
+ * dst's date stage is a copy (scan_filter_copy_date_state) of one that has run `steady` steady
+ * lines (scan_date_outcome.steady) since it was on the same course as `from`'s: makes it what
+ * `from`'s becomes after those lines (date_detector_carry_counts; the last date is the last of
+ * those lines', already dst's).
+ */
+void scan_filter_carry_date_counts(scan_filter *dst, const scan_filter *from, uint64_t steady, double now);
 
 /*
  * The state a line leaves for the next besides the date stage (the mlfid cache), serialized

@@ -504,6 +504,9 @@ static int parse_counts(const char *text, counts *c) {
       seen++;
       if (strncmp(s, "null", 4) == 0) s += 4, rc = 0;
       else rc = parse_uint(&s, &c->incomplete);
+    } else if (IS("replayedLines")) {
+      uint64_t replayed;
+      rc = parse_uint(&s, &replayed);
     } else if (IS("split") && *s == '"') {
       const char *v = ++s;
       while (*s && *s != '"') s++;

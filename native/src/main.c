@@ -20,10 +20,18 @@
  * fail2ban's pipeline carries from line to line is of two kinds, each checked, not assumed:
  *
  * - The date stage (the date detector's template order, hits, last position and mktime guess,
- *   and the last date) never depends on what the regexes found. Thread 1, done with its part,
- *   copies its date stage and replays only that over the second part; thread 2 records the date
- *   outcome of every line it runs (scan_date_outcome: what the regexes get from the date stage).
- *   Both are hashed with SHA-256 as they go; the digests must be equal.
+ *   and the last date) never depends on what the regexes found. Most lines' dates are steady
+ *   (scan_date_outcome.steady: the last template matched again and gave a time); such a line
+ *   reads only which template is the last and mktime's guess. So when thread 2's detector at the
+ *   boundary and thread 1's agree on those (date_detector_same_course), thread 2's steady lines
+ *   have the true outcomes, and change the true state as they change thread 2's, but for counts
+ *   that they raise alike (date_detector_carry_counts). From thread 2's first line that is not
+ *   steady on, its outcomes are checked the long way: it hashes them (SHA-256), from its last
+ *   checkpoint (a copy of its date stage every 1,024 steady lines); thread 1, done with its part,
+ *   rebuilds the true date stage at that checkpoint (thread 2's, with thread 1's counts carried
+ *   over the steady lines; its own, when there was no steady line) and replays only the date
+ *   stage from there, hashing the same; the digests must be equal. A generated sshd log is
+ *   steady throughout: no replay.
  * - The rest (the mlfid cache) is compared whole: thread 2 first runs the --split-window-bytes
  *   before its part for their state only (no output, no counts), and its snapshot at the
  *   boundary (scan_filter_state) must equal thread 1's at the end of its part.
@@ -41,7 +49,7 @@
  *   --split-window-bytes N   thread 2's state-only window before its part (default 256 KiB)
  *   --split-hold-bytes N     thread 2's output kept in memory up to N bytes (default 8 MiB)
  *   --split-at N             tests: the second part starts at the first line start at or after
- *                            byte N (default 44% of the file: thread 1 also replays dates)
+ *                            byte N (default 50.5% of the file)
  *   --date-memo-prefix N     tests: the date templates' memo (date.c) decides on the first N
  *                            bytes of a line (1-64), or is off (0); default: adaptive
  *   --dump-date-state        tests: the date detector's state at the end, on stderr
@@ -78,12 +86,13 @@
 #define MAX_PLAN_BYTES (256u << 20)
 #define MAX_LINE_LENGTH_LIMIT (1L << 26)
 /* Split defaults (see main's comment and docs): below SPLIT_MIN_BYTES a second thread gains
-   less than it costs; the window covers the sessions an mlfid filter keeps open; thread 1 also
-   replays the second part's dates, so it takes a little less than half. */
+   less than it costs; the window covers the sessions an mlfid filter keeps open; thread 2 also
+   runs the window, so thread 1 takes a little more than half (its dates are replayed only when
+   thread 2's are not steady, see split_job). */
 #define SPLIT_MIN_BYTES (2ull << 20)
 #define SPLIT_WINDOW_BYTES (256ull << 10)
 #define SPLIT_HOLD_BYTES (8ull << 20)
-#define SPLIT_FIRST_SHARE 0.44
+#define SPLIT_FIRST_SHARE 0.505
 
 static const char usage_text[] =
     "usage: " PROG " (--plan FILE | --plan-fd N) [--json] [--now EPOCH_SECONDS] [--max-line-length N]\n"
@@ -112,6 +121,8 @@ typedef enum {
   RUN_DATES  /* only the date stage (scan_filter_date_line) */
 } run_mode;
 
+struct split_job;
+
 /* One thread's scanning: its filter, buffers, output and counts. */
 typedef struct {
   scan_filter *filter;
@@ -126,6 +137,14 @@ typedef struct {
   unsigned char rec[4096];
   size_t rec_len;
   uint64_t rec_prev_time;
+  /* Thread 2 on its part, while every date-stage line has been steady (see steady_line): the
+     lines since the boundary, the last checkpoint, and the outcomes since it (not hashed). */
+  int steady_run;
+  uint64_t steady_lines;
+  int checkpoint_due;
+  struct split_job *job;
+  text_buf pending;
+  uint64_t pending_prev_time;
   int reports_progress;
   double last_time;
   char last_time_text[JS_NUMBER_MAX];
@@ -163,7 +182,9 @@ typedef struct {
   worker *second, *replay;
   held hold;
   const char *split_outcome; /* "verified" or "rerun" when split */
+  uint64_t split_replayed;   /* lines of the second part whose dates thread 1 replayed */
   int dump_date_state; /* tests: --dump-date-state */
+  scan_filter *final_dates; /* whose date stage is the scan's last one, when not A.main's */
 } app;
 
 static app A;
@@ -633,6 +654,33 @@ static void worker_buffers(worker *w) {
 
 /* ---- date outcomes ---- */
 
+static size_t put_varint(unsigned char *p, uint64_t v);
+
+/*
+ * A line's date outcome, encoded at p (at most 32 bytes): a head byte (kind, cut, whether the
+ * time's bits repeat the previous record's, *prev), then start and end (varints) when cut, then
+ * the time's 8 bytes unless repeated. The encoding is prefix-free, so equal digests mean equal
+ * outcome sequences.
+ */
+static size_t encode_date(unsigned char *p, const scan_date_outcome *o, uint64_t *prev) {
+  uint64_t bits;
+  memcpy(&bits, &o->time, sizeof bits);
+  int line = o->kind == SCAN_DATE_LINE;
+  int same = line && bits == *prev;
+  size_t n = 0;
+  p[n++] = (unsigned char)(o->kind | (line && o->cut ? 4 : 0) | (same ? 8 : 0));
+  if (line && o->cut) {
+    n += put_varint(p + n, o->start);
+    n += put_varint(p + n, o->end);
+  }
+  if (line && !same) {
+    memcpy(p + n, &bits, sizeof bits);
+    n += sizeof bits;
+    *prev = bits;
+  }
+  return n;
+}
+
 static void record_flush(worker *w) {
   sha256_update(&w->dates, w->rec, w->rec_len);
   w->rec_len = 0;
@@ -648,30 +696,10 @@ static size_t put_varint(unsigned char *p, uint64_t v) {
   return n;
 }
 
-/*
- * Appends a line's date outcome to the record: a head byte (kind, cut, whether the time's bits
- * repeat the previous record's), then start and end (varints) when cut, then the time's 8 bytes
- * unless repeated. The encoding is prefix-free, so equal digests mean equal outcome sequences.
- */
+/* Appends a line's date outcome (encode_date) to the record. */
 static void record_date(worker *w, const scan_date_outcome *o) {
   if (w->rec_len > sizeof w->rec - 32) record_flush(w);
-  unsigned char *p = w->rec + w->rec_len;
-  uint64_t bits;
-  memcpy(&bits, &o->time, sizeof bits);
-  int line = o->kind == SCAN_DATE_LINE;
-  int same = line && bits == w->rec_prev_time;
-  size_t n = 0;
-  p[n++] = (unsigned char)(o->kind | (line && o->cut ? 4 : 0) | (same ? 8 : 0));
-  if (line && o->cut) {
-    n += put_varint(p + n, o->start);
-    n += put_varint(p + n, o->end);
-  }
-  if (line && !same) {
-    memcpy(p + n, &bits, sizeof bits);
-    n += sizeof bits;
-    w->rec_prev_time = bits;
-  }
-  w->rec_len += n;
+  w->rec_len += encode_date(w->rec + w->rec_len, o, &w->rec_prev_time);
 }
 
 static void record_start(worker *w) {
@@ -686,6 +714,9 @@ static void record_digest(worker *w, unsigned char out[32]) {
   sha256_final(&w->dates, out);
   w->record = 0;
 }
+
+static void steady_line(worker *w, const scan_date_outcome *o);
+static void checkpoint(worker *w, uint64_t next_offset);
 
 /* ---- reading ---- */
 
@@ -732,7 +763,8 @@ static void process_line(worker *w, const char *p, size_t n, int overlong, int m
   }
   scan_line_result r;
   if (scan_filter_line(w->filter, (const char *)s, n, ascii, w->line_number, A.now, &r) != 0) out_of_memory();
-  if (w->record) record_date(w, &r.date);
+  if (w->steady_run) steady_line(w, &r.date);
+  else if (w->record) record_date(w, &r.date);
   if (w->mode != RUN_FULL) return;
   if (r.abandoned) {
     /* Like the JS engine's watchdog: the line is skipped, counted in `lines` only. */
@@ -794,12 +826,14 @@ static uint64_t scan_range(worker *w, int positioned, uint64_t offset, uint64_t 
       process_line(w, rb, keep, 1, overlong_more);
       overlong = overlong_more = 0;
       start = (size_t)(nl - rb) + 1;
+      if (w->checkpoint_due) checkpoint(w, pos - end + start);
     }
     for (;;) {
       char *nl = memchr(rb + start, '\n', end - start);
       if (!nl) break;
       process_line(w, rb + start, (size_t)(nl - (rb + start)), 0, 0);
       start = (size_t)(nl - rb) + 1;
+      if (w->checkpoint_due) checkpoint(w, pos - end + start);
     }
     if (start == 0 && end == cap) {
       overlong = 1;
@@ -869,13 +903,61 @@ static uint64_t count_newlines(uint64_t end, char *buf, size_t cap) {
   return lines;
 }
 
-typedef struct {
+/*
+ * Thread 2's part and what it leaves for thread 1. Its date outcomes are checked without a replay
+ * while they stay steady (scan_date_outcome.steady): thread 2's detector at the boundary
+ * (`course`) and thread 1's must be on the same course (date_detector_same_course); then each
+ * steady line gives the same outcome in both and adds the same to the counts. From the first line
+ * that is not steady on, thread 2 hashes its outcomes, starting at its last checkpoint (every
+ * CHECKPOINT_LINES steady lines: a copy of its date stage in `checkpoint`); thread 1 rebuilds
+ * its own date stage there (scan_filter_carry_date_counts) and replays from there only.
+ */
+#define CHECKPOINT_LINES 1024
+typedef struct split_job {
   uint64_t window_start, middle;
   /* thread 2's answers */
   uint64_t window_incomplete, boundary_line, incomplete;
   text_buf state;
+  scan_filter *course;     /* thread 2's date stage at the boundary */
+  scan_filter *checkpoint; /* its date stage after checkpoint_steady steady lines */
+  uint64_t checkpoint_steady, checkpoint_offset, checkpoint_line;
+  /* Set (release) when the checkpoint is final: a line was not steady; the digest then covers
+     the outcomes from the checkpoint on (complete once thread 2 is done). */
+  atomic_int unsteady;
   unsigned char digest[32];
 } split_job;
+
+/* Thread 2, a steady run: the line's outcome waits (unhashed) until the next checkpoint. */
+static void steady_line(worker *w, const scan_date_outcome *o) {
+  if (o->steady) {
+    if (text_buf_reserve(&w->pending, w->pending.len + 32) != 0) out_of_memory();
+    w->pending.len += encode_date((unsigned char *)w->pending.data + w->pending.len, o, &w->pending_prev_time);
+    if (++w->steady_lines % CHECKPOINT_LINES == 0) w->checkpoint_due = 1;
+    return;
+  }
+  /* The first line that is not steady: the record starts at the last checkpoint. */
+  split_job *job = w->job;
+  w->steady_run = 0;
+  w->checkpoint_due = 0;
+  record_start(w);
+  if (w->pending.len > 0) sha256_update(&w->dates, (const unsigned char *)w->pending.data, w->pending.len);
+  w->rec_prev_time = w->pending_prev_time;
+  text_buf_free(&w->pending);
+  record_date(w, o);
+  atomic_store_explicit(&job->unsteady, 1, memory_order_release);
+}
+
+/* Thread 2, a steady run: a checkpoint after the line that ended at next_offset. */
+static void checkpoint(worker *w, uint64_t next_offset) {
+  split_job *job = w->job;
+  w->checkpoint_due = 0;
+  if (scan_filter_copy_date_state(job->checkpoint, w->filter) != 0) out_of_memory();
+  job->checkpoint_steady = w->steady_lines;
+  job->checkpoint_offset = next_offset;
+  job->checkpoint_line = w->line_number;
+  w->pending.len = 0;
+  w->pending_prev_time = 0;
+}
 
 /* Thread 2: the window for its state, then the second part, its output held. */
 static void *second_thread(void *arg) {
@@ -886,11 +968,20 @@ static void *second_thread(void *arg) {
   job->window_incomplete = scan_range(w, 1, job->window_start, job->middle);
   job->boundary_line = w->line_number;
   if (scan_filter_state(w->filter, &job->state) != 0) out_of_memory();
+  if (scan_filter_copy_date_state(job->course, w->filter) != 0) out_of_memory();
   scan_filter_clear_hits(w->filter);
   w->mode = RUN_FULL;
-  record_start(w);
+  w->job = job;
+  w->steady_run = 1;
+  w->steady_lines = 0;
+  w->pending_prev_time = 0;
+  job->checkpoint_steady = 0;
+  job->checkpoint_offset = job->middle;
+  job->checkpoint_line = job->boundary_line;
   job->incomplete = scan_range(w, 1, job->middle, UINT64_MAX);
-  record_digest(w, job->digest);
+  if (!w->steady_run) record_digest(w, job->digest);
+  w->steady_run = 0;
+  text_buf_free(&w->pending);
   out_flush(&w->out);
   scan_regex_thread_done();
   return NULL;
@@ -922,6 +1013,33 @@ static void add_counts(worker *to, const worker *from) {
 }
 
 /*
+ * Thread 1, once thread 2's checkpoint is final: the second part's date stage from there (from
+ * the boundary when thread 2 had no steady line), from the true state, on a copy, hashed into
+ * `digest`. 0 when that state is not known: a steady run on another course.
+ */
+static int replay_dates(split_job *job, uint64_t *incomplete, unsigned char digest[32]) {
+  worker *t1 = &A.main, *rp = A.replay;
+  uint64_t from = job->middle;
+  if (job->checkpoint_steady > 0) {
+    if (!scan_filter_same_date_course(t1->filter, job->course)) return 0;
+    if (scan_filter_copy_date_state(rp->filter, job->checkpoint) != 0) out_of_memory();
+    scan_filter_carry_date_counts(rp->filter, t1->filter, job->checkpoint_steady, A.now);
+    from = job->checkpoint_offset;
+  } else if (scan_filter_copy_date_state(rp->filter, t1->filter) != 0) {
+    out_of_memory();
+  }
+  rp->read_buf = t1->read_buf;
+  rp->decode_buf = t1->decode_buf;
+  rp->line_number = job->checkpoint_line;
+  rp->reports_progress = t1->reports_progress;
+  record_start(rp);
+  *incomplete = scan_range(rp, 1, from, UINT64_MAX);
+  record_digest(rp, digest);
+  A.split_replayed = rp->line_number - job->checkpoint_line;
+  return 1;
+}
+
+/*
  * The scan with two threads (see the top of this file). Returns the unterminated last line's
  * number, or 0; A.main then holds every count, A.second's filter the second part's hits when
  * verified.
@@ -942,6 +1060,9 @@ static uint64_t scan_split(uint64_t window_start, uint64_t middle) {
   rp->filter = new_filter(rp);
   rp->mode = RUN_DATES;
   split_job job = {.window_start = window_start, .middle = middle};
+  job.course = new_filter(rp);
+  job.checkpoint = new_filter(rp);
+  atomic_init(&job.unsteady, 0);
   atomic_store(&threads_running, 1);
   pthread_t thread;
   int err = pthread_create(&thread, NULL, second_thread, &job);
@@ -951,26 +1072,42 @@ static uint64_t scan_split(uint64_t window_start, uint64_t middle) {
   uint64_t boundary_line = t1->line_number;
   text_buf state = {0};
   if (scan_filter_state(t1->filter, &state) != 0) out_of_memory();
-  /* The second part's date stage, from the true state, on a copy. */
-  if (scan_filter_copy_date_state(rp->filter, t1->filter) != 0) out_of_memory();
-  rp->read_buf = t1->read_buf;
-  rp->decode_buf = t1->decode_buf;
-  rp->line_number = t1->line_number;
-  rp->reports_progress = t1->reports_progress;
-  record_start(rp);
-  uint64_t replay_incomplete = scan_range(rp, 1, middle, UINT64_MAX);
+  /* The second part's dates: a replay (from the true state, on a copy) of what thread 2's steady
+     run does not vouch for, started now if thread 2 already knows where, else once it is done. */
+  int replayed = 0, dates_checked = 0;
+  uint64_t replay_incomplete = 0;
   unsigned char digest[32];
-  record_digest(rp, digest);
+  if (atomic_load_explicit(&job.unsteady, memory_order_acquire)) {
+    replayed = 1;
+    dates_checked = replay_dates(&job, &replay_incomplete, digest);
+  }
   err = pthread_join(thread, NULL);
   if (err != 0) io_error("a second thread", err);
   atomic_store(&threads_running, 0);
+  if (!replayed && atomic_load(&job.unsteady)) {
+    replayed = 1;
+    dates_checked = replay_dates(&job, &replay_incomplete, digest);
+  }
+  if (replayed)
+    dates_checked = dates_checked && replay_incomplete == job.incomplete && memcmp(digest, job.digest, sizeof digest) == 0;
+  else
+    dates_checked = scan_filter_same_date_course(t1->filter, job.course);
   int verified = first_incomplete == 0 && job.window_incomplete == 0 && job.boundary_line == boundary_line &&
-                 state.len == job.state.len && memcmp(state.data, job.state.data, state.len) == 0 &&
-                 memcmp(digest, job.digest, sizeof digest) == 0 && replay_incomplete == job.incomplete;
+                 state.len == job.state.len && memcmp(state.data, job.state.data, state.len) == 0 && dates_checked;
   text_buf_free(&state);
   text_buf_free(&job.state);
+  scan_filter_free(job.course);
+  scan_filter_free(job.checkpoint);
   if (verified) {
     A.split_outcome = "verified";
+    /* The date stage one thread would end with (tests compare it): the replay's, or thread 2's
+       final one with thread 1's counts carried over its steady lines. */
+    if (!replayed) {
+      if (scan_filter_copy_date_state(rp->filter, t2->steady_lines > 0 ? t2->filter : t1->filter) != 0)
+        out_of_memory();
+      scan_filter_carry_date_counts(rp->filter, t1->filter, t2->steady_lines, A.now);
+    }
+    A.final_dates = rp->filter;
     out_flush(&t1->out);
     held_drain(&A.hold, t1->out.fd, t1->out.what, t1->out.buf, t1->out.cap);
     held_free(&A.hold);
@@ -1050,7 +1187,8 @@ static void write_stats(uint64_t incomplete) {
   if (A.split_outcome) {
     text_buf_append(&b, ",\"split\":\"", 10);
     text_buf_append(&b, A.split_outcome, strlen(A.split_outcome));
-    text_buf_append(&b, "\"", 1);
+    text_buf_append(&b, "\",\"replayedLines\":", 18);
+    append_uint(&b, A.split_replayed);
   }
   if (text_buf_append(&b, "}\n", 2) != 0) {
     text_buf_free(&b);
@@ -1084,6 +1222,7 @@ int main(int argc, char **argv) {
   out_flush(&A.main.out);
   report_progress(1);
   write_stats(incomplete);
-  if (A.dump_date_state && A.main.filter) scan_filter_dump_dates(A.main.filter, stderr);
+  if (A.dump_date_state && (A.final_dates || A.main.filter))
+    scan_filter_dump_dates(A.final_dates ? A.final_dates : A.main.filter, stderr);
   finish(0);
 }

@@ -42,6 +42,11 @@ export interface NativeScanCounts {
    * the answers are those of one thread.
    */
   readonly split?: "verified" | "rerun";
+  /**
+   * With a split: the second part's lines whose date stage the first thread replayed to check
+   * the second's (0 when the second thread's dates were all steady, see native/src/main.c).
+   */
+  readonly replayedLines?: number;
 }
 
 export interface NativeScanOptions {

@@ -34,13 +34,19 @@ const planFile = (spec: string) => writeScanPlan(dir, spec, FAIL2BAN_FILTER_DIR)
 interface Scan {
   readonly stdout: string;
   readonly stats: Record<string, unknown>;
+  /** The date detector's state at the end (--dump-date-state), when asked for. */
+  readonly dates: string;
 }
 
 function scan(binary: string, plan: string, log: string, args: readonly string[]): Scan {
   const r = runScanner(binary, plan, log, args, { now: NOW, env: ENV });
   assert.equal(r.status, 0, `${binary} ${args.join(" ")} ${log}: ${r.stderr.slice(0, 3000)}`);
   assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr.slice(0, 3000));
-  return { stdout: r.stdout, stats: JSON.parse(r.stats) as Record<string, unknown> };
+  const dates = r.stderr
+    .split("\n")
+    .filter((l) => l.startsWith("date detector:") || l.startsWith("  order "))
+    .join("\n");
+  return { stdout: r.stdout, stats: JSON.parse(r.stats) as Record<string, unknown>, dates };
 }
 
 /**
@@ -51,10 +57,15 @@ function compare(binary: string, plan: string, log: string, split: readonly stri
   const outcomes = new Set<unknown>();
   for (const asJson of json) {
     const mode = asJson ? ["--json"] : [];
-    const one = scan(binary, plan, log, [...mode, "--threads", "1"]);
-    const two = scan(binary, plan, log, [...mode, "--threads", "2", "--split-min-bytes", "0", ...split]);
+    // The date stage one thread ends with, which two threads also report (main.c: the replay's,
+    // or thread 2's with thread 1's counts carried over its steady lines): a wrong carry shows.
+    const one = scan(binary, plan, log, [...mode, "--threads", "1", "--dump-date-state"]);
+    const two = scan(binary, plan, log, [...mode, "--threads", "2", "--split-min-bytes", "0", "--dump-date-state", ...split]);
+    assert.ok(one.dates.startsWith("date detector:"), one.dates);
+    assert.equal(two.dates, one.dates, `${log} ${split.join(" ")}: the date stage at the end`);
     assert.equal(one.stats.split, undefined);
-    const { split: outcome, ...stats } = two.stats;
+    const { split: outcome, replayedLines, ...stats } = two.stats;
+    assert.equal(typeof replayedLines, outcome === undefined ? "undefined" : "number");
     assert.equal(two.stdout, one.stdout, `${log} ${split.join(" ")}: stdout`);
     assert.deepEqual(stats, one.stats, `${log} ${split.join(" ")}: stats`);
     outcomes.add(outcome);
@@ -73,6 +84,7 @@ describe("rampart-scan --threads 2 gives the answers of one thread", {
   it("a generated sshd log, split with the default window, in memory and spilled to a file", async () => {
     const log = join(dir, "bench.log");
     await generateAuthLog(log, 40_000);
+    assert.equal(scan(RELEASE, sshd, log, ["--threads", "2", "--split-min-bytes", "0"]).stats.replayedLines, 0);
     for (const binary of binaries) {
       assert.equal(compare(binary, sshd, log, []), "verified");
       assert.equal(compare(binary, sshd, log, ["--split-hold-bytes", "4096"], [true]), "verified");
@@ -139,15 +151,89 @@ describe("rampart-scan --threads 2 gives the answers of one thread", {
     lines: readonly string[],
     split: number,
     outcome: "verified" | "rerun",
+    plan = sshd,
   ): string {
     const { log, args } = crafted(name, lines, split);
-    for (const binary of binaries) assert.equal(compare(binary, sshd, log, args), outcome, name);
-    return scan(RELEASE, sshd, log, ["--json"]).stdout;
+    for (const binary of binaries) assert.equal(compare(binary, plan, log, args), outcome, name);
+    return scan(RELEASE, plan, log, ["--json"]).stdout;
+  }
+
+  /** How many lines of the second part thread 1 replayed the dates of (stats.replayedLines). */
+  function replayed(name: string, lines: readonly string[], split: number, plan = sshd): number {
+    const { log, args } = crafted(name, lines, split);
+    const r = scan(RELEASE, plan, log, ["--threads", "2", "--split-min-bytes", "0", ...args]);
+    return r.stats.replayedLines as number;
   }
 
   it("plain: verified", () => {
     const lines = Array.from({ length: 1200 }, (_, i) => invalid(i, syslog(i)));
     expect("plain", lines, 900, "verified");
+    // Every date of the second part is steady (the last template, again): nothing replayed.
+    assert.equal(replayed("plain", lines, 900), 0);
+  });
+
+  // Three date formats a line can start with, in this order: with seconds, without, day first.
+  // A line with seconds is also read by the second (its minute): which one reads it depends on
+  // the detector's past (its last template, or its order when it searches).
+  const threeFormats = (() => {
+    const conf = join(dir, "three-formats.conf");
+    writeFileSync(
+      conf,
+      [
+        "[Definition]",
+        "failregex = sshd\\[\\d+\\]: Invalid user \\S+ from <HOST>",
+        "datepattern = ^%%Y-%%m-%%d %%H:%%M:%%S",
+        "              ^%%Y-%%m-%%d %%H:%%M",
+        "              ^%%d/%%m/%%Y %%H:%%M",
+        "",
+      ].join("\n"),
+    );
+    return planFile(conf) ?? assert.fail("no scan plan for three-formats.conf");
+  })();
+  const iso = (i: number) => t(i).toISOString().slice(0, 10);
+  const seconds = (i: number) => invalid(i, `${iso(i)} ${t(i).toISOString().slice(11, 19)}`);
+  const minutes = (i: number) => invalid(i, `${iso(i)} ${t(i).toISOString().slice(11, 16)}`);
+  const dayFirst = (i: number) => {
+    const [y, m, d] = iso(i).split("-");
+    return invalid(i, `${d}/${m}/${y} ${t(i).toISOString().slice(11, 16)}`);
+  };
+
+  it("steady dates after the split, but another last template than thread 1's: rerun", () => {
+    // Thread 1 keeps reading lines with seconds by their minute (its last template, from the
+    // lines before); thread 2, fresh in a window of such lines, reads their seconds.
+    const lines = [
+      ...Array.from({ length: 600 }, (_, i) => minutes(i)),
+      ...Array.from({ length: 900 }, (_, i) => seconds(i + 600)),
+    ];
+    const out = expect("other-course", lines, 1200, "rerun", threeFormats);
+    assert.ok(out.split("\n").every((l) => l === "" || (JSON.parse(l) as { time: number }).time % 60 === 0));
+  });
+
+  // The detector's order differs between the threads while their last template is the same:
+  // thread 1 saw minute dates first (order: minute, day-first, seconds), thread 2 only day-first
+  // ones (day-first, seconds, minute). A line with seconds after 1,024 steady day-first lines is
+  // then searched, and the order decides.
+  const orders = (tail: (i: number) => string) => [
+    ...Array.from({ length: 400 }, (_, i) => minutes(i)),
+    ...Array.from({ length: 400 + 1100 }, (_, i) => dayFirst(i + 400)),
+    tail(1900),
+    ...Array.from({ length: 100 }, (_, i) => dayFirst(i + 1901)),
+  ];
+
+  it("a searched date after a checkpoint, decided by the order: replayed from there, rerun", () => {
+    // Thread 1 replays from thread 2's checkpoint with its own order and counts, and reads the
+    // line by its minute (thread 2 by its seconds): the dates differ, thread 1 runs the rest.
+    const lines = orders(seconds);
+    expect("orders", lines, 800, "rerun", threeFormats);
+    const n = replayed("orders", lines, 800, threeFormats);
+    assert.ok(n > 0 && n < 1201 - 1024 + 1, String(n));
+  });
+
+  it("a line without a date after a checkpoint: replayed from there, verified", () => {
+    const lines = orders((i) => invalid(i, ""));
+    expect("orders-dateless", lines, 800, "verified", threeFormats);
+    const n = replayed("orders-dateless", lines, 800, threeFormats);
+    assert.ok(n > 0 && n < 1201 - 1024 + 1, String(n));
   });
 
   it("an mlfid session opened before the window and completed after the split: rerun", () => {
