@@ -40,7 +40,8 @@ int date_detector_match(date_detector *d, const char *line, size_t len, int asci
  */
 int date_detector_copy_state(date_detector *dst, const date_detector *src);
 
-/* Tests: the detector's state (template order, counts, last positions), one text block. */
+/* Tests: the detector's state (template order, counts, last positions), one text block; with the
+   adaptive template memo, a last line "date memo margins:" (each plan template's margin). */
 void date_detector_dump(const date_detector *d, FILE *to);
 
 /* Tests: the template memo decides on the first n bytes of a line (1-64), or is off (0); set
