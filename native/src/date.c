@@ -68,8 +68,18 @@ typedef struct {
  * partial matching on line[0..k) of an anchored template gives an answer that stands for every
  * line starting with those bytes (regex.h, scan_regex_search_prefix). Syslog lines of one second
  * share the date and usually the host, so most lines' date searches are answered here.
+ *
+ * Any k gives exact answers (a search the prefix cannot decide comes back partial and is run on
+ * the whole line); k only decides how often the memo is used. k is the last match's end plus a
+ * margin: the more bytes past the date, the fewer lines share them (syslog lines of one second
+ * differ from the program name on), so the margin starts at MEMO_MARGIN_MIN, the least the stage
+ * memo accepts (stage_keep). A prefix search that comes back partial (the template wanted bytes
+ * past k: a fraction, a year after the time, a look-ahead) doubles the template's margin, up to
+ * TEMPLATE_MEMO_MAX, so such lines do not pay two searches every time.
  */
 #define TEMPLATE_MEMO_MAX 64
+/* The stage memo reads the character after the match (up to 4 bytes of UTF-8, cp_char). */
+#define MEMO_MARGIN_MIN 4
 typedef struct {
   int valid;
   int rc;                 /* the search's answer: 1 match (spans in ov), 0 no match */
@@ -77,7 +87,8 @@ typedef struct {
   unsigned char bytes[TEMPLATE_MEMO_MAX];
   PCRE2_SIZE *ov;         /* ov_pairs pairs as PCRE2 left them */
   uint32_t ov_pairs;
-  size_t next_k;          /* the prefix to try next: the last match's end + a few bytes */
+  size_t next_k;          /* the prefix to try next: the last match's end + margin */
+  size_t margin;          /* MEMO_MARGIN_MIN, doubled on each partial answer (up to TEMPLATE_MEMO_MAX) */
   signed char anchored;   /* -1 not known yet */
 } template_memo;
 
@@ -1195,15 +1206,19 @@ static int match_date(date_detector *d, int ti, line_t *L, size_t pos, size_t en
     rc = 2;
     if (m->anchored < 0) m->anchored = (signed char)scan_regex_is_anchored(&t->regex);
     size_t k = memo_prefix > 0 ? (size_t)memo_prefix : m->next_k > pos + 1 ? m->next_k : pos + 1;
+    int partial = 0;
     if (memo_prefix != 0 && m->anchored && pos < k && k < endpos && k <= TEMPLATE_MEMO_MAX) {
       rc = scan_regex_search_prefix(&t->regex, (const char *)L->s, k, pos, ascii, d->cur.md);
       if (rc == 0 || rc == 1) store_memo(m, L, pos, k, rc, &d->cur, need);
+      /* The template wanted bytes past k: a wider margin from now on (see template_memo). */
+      partial = rc == 2 && memo_prefix < 0;
+      if (partial) m->margin = m->margin * 2 < TEMPLATE_MEMO_MAX ? m->margin * 2 : TEMPLATE_MEMO_MAX;
     }
     if (rc == 2) rc = scan_regex_search(&t->regex, (const char *)L->s, endpos, pos, ascii, d->cur.md);
-    if (rc == 1) {
-      size_t end = d->cur.ov[1] + 8;
-      m->next_k = end < TEMPLATE_MEMO_MAX ? end : TEMPLATE_MEMO_MAX;
-    }
+    /* k for the next line: past this match by the margin; without a match (a partial prefix
+       that the whole line did not match), past this k by it. */
+    size_t next = rc == 1 ? d->cur.ov[1] + m->margin : partial ? k + m->margin : 0;
+    if (next) m->next_k = next < TEMPLATE_MEMO_MAX ? next : TEMPLATE_MEMO_MAX;
   }
   if (rc == 1) {
     d->search_hits[ti]++;
@@ -1411,7 +1426,8 @@ date_detector *date_detector_new(scan_plan *plan) {
   d->memo = calloc(n, sizeof *d->memo);
   for (size_t i = 0; d->memo && i < n; i++) {
     d->memo[i].anchored = -1;
-    d->memo[i].next_k = 40;
+    d->memo[i].next_k = 40; /* no match yet: a date and a little */
+    d->memo[i].margin = MEMO_MARGIN_MIN;
   }
   d->keys = calloc(n, sizeof *d->keys);
   d->alnum_re = compile_helper("[\\p{L}\\p{N}]");
@@ -1467,8 +1483,9 @@ static int memo_decides(const date_detector *d, int tmpl, const unsigned char *l
  * answered here have passed, and they changed nothing the fast path reads (hits, use times). This
  * line starts with the same k bytes, `now` is the same and the last template is still i: its
  * search gives the same match, every character the stage reads lies inside it or just after (the
- * match ends 4 bytes or more before k), the conversion finds the same values in the epoch memo —
- * so the answer and the state changes are L0's, made here without the searches.
+ * match ends MEMO_MARGIN_MIN = 4 bytes or more before k, so the character after it lies whole in
+ * the k bytes), the conversion finds the same values in the epoch memo — so the answer and the
+ * state changes are L0's, made here without the searches.
  */
 static int stage_hit(date_detector *d, const unsigned char *line, size_t len, double now, date_match *out) {
   if (!d->stage.valid || memcmp(&d->stage.now, &now, sizeof now) != 0 || d->last_templ_idx != d->stage.order_idx ||
@@ -1496,7 +1513,7 @@ static void stage_keep(date_detector *d, const unsigned char *line, size_t len, 
                        const date_match *out) {
   const template_memo *m = &d->memo[ti];
   if (memo_prefix == 0 || !d->fast_hit || !out->has_time || out->fault || !memo_decides(d, ti, line, len) ||
-      m->ov[1] + 4 > m->k || !d->epoch_memo_valid || d->epoch_memo_tmpl != ti)
+      m->ov[1] + MEMO_MARGIN_MIN > m->k || !d->epoch_memo_valid || d->epoch_memo_tmpl != ti)
     return;
   d->stage.order_idx = d->last_templ_idx;
   d->stage.tmpl = ti;
@@ -1581,6 +1598,12 @@ void date_detector_dump(const date_detector *d, FILE *to) {
     fprintf(to, "  order %d: template %d hits %lld distance %lld last-used %.17g; searches of template %d: %lld\n", i,
             d->order[i].tmpl, (long long)d->order[i].hits, (long long)d->order[i].distance, d->order[i].last_used, i,
             d->search_hits[i]);
+  /* Not state the searches decide (the memo's alone): with the adaptive memo only. */
+  if (memo_prefix < 0 && d->memo) {
+    fprintf(to, "date memo margins:");
+    for (int i = 0; i < d->count; i++) fprintf(to, " %zu", d->memo[i].margin);
+    fputc('\n', to);
+  }
 }
 
 int date_detector_copy_state(date_detector *dst, const date_detector *src) {

@@ -62,7 +62,8 @@ int date_detector_same_course(const date_detector *a, const date_detector *b);
  */
 void date_detector_carry_counts(date_detector *dst, const date_detector *from, uint64_t steady, double now);
 
-/* Tests: the detector's state (template order, counts, last positions), one text block. */
+/* Tests: the detector's state (template order, counts, last positions), one text block; with the
+   adaptive template memo, a last line "date memo margins:" (each plan template's margin). */
 void date_detector_dump(const date_detector *d, FILE *to);
 
 /* Tests: the template memo decides on the first n bytes of a line (1-64), or is off (0); set

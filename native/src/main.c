@@ -52,7 +52,8 @@
  *                            byte N (default 50.5% of the file)
  *   --date-memo-prefix N     tests: the date templates' memo (date.c) decides on the first N
  *                            bytes of a line (1-64), or is off (0); default: adaptive
- *   --dump-date-state        tests: the date detector's state at the end, on stderr
+ *   --dump-date-state        tests: the date detector's state at the end, on stderr (and, with
+ *                            the adaptive memo, its margins: "date memo margins: ...")
  * The stats then say "split":"verified" or "split":"rerun"; without a split there is no "split".
  */
 #define _POSIX_C_SOURCE 200809L
