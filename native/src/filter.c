@@ -380,7 +380,8 @@ oom:
  * regex gave up (match limit, or another PCRE2 error).
  */
 static int fregex_search(scan_filter *f, const fregex *r, const char *subject, size_t len, groups *out) {
-  int rc = scan_regex_search(r->re, subject, len, 0, f->line_ascii, f->md);
+  /* Every buffer is a part of the line (which has no "\n") and "\n", or empty. */
+  int rc = scan_regex_search_line(r->re, subject, len, f->line_ascii, f->md);
   if (rc <= 0) return rc < 0 ? -1 : 0;
   if (!out) return 1;
   /* f->md has a pair for every capture of every regex of the filter (scan_filter_new). */
