@@ -239,14 +239,39 @@ bytewise:
 
 /* ---- JavaScript numbers ---- */
 
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t u64_to_decimal(uint64_t v, char *out) {
-  char t[20];
-  size_t k = 0;
-  do {
-    t[k++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < k; i++) out[i] = t[k - 1 - i];
+  /* The digit count first (floor(log10 v) from log2 v: Bit Twiddling Hacks' IntegerLog10), then
+     the digits from the last, two at a time: every failure prints its line number. */
+  static const uint64_t pow10[20] = {
+      UINT64_C(1),          UINT64_C(10),          UINT64_C(100),          UINT64_C(1000),
+      UINT64_C(10000),      UINT64_C(100000),      UINT64_C(1000000),      UINT64_C(10000000),
+      UINT64_C(100000000),  UINT64_C(1000000000),  UINT64_C(10000000000),  UINT64_C(100000000000),
+      UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+      UINT64_C(1000000000000000), UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+      UINT64_C(1000000000000000000), UINT64_C(10000000000000000000)};
+  uint64_t u = v | 1; /* as many digits as v (10^k is even), and not 0 */
+#if defined(__GNUC__)
+  unsigned bits = (unsigned)(64 - __builtin_clzll(u));
+#else
+  unsigned bits = 0;
+  for (uint64_t x = u; x; x >>= 1) bits++;
+#endif
+  unsigned t = bits * 1233 >> 12;
+  size_t k = t + 1 - (u < pow10[t]);
+  char *o = out + k;
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    o -= 2;
+    memcpy(o, digit_pairs + 2 * r, 2);
+  }
+  if (v >= 10) memcpy(o - 2, digit_pairs + 2 * v, 2);
+  else o[-1] = (char)('0' + v);
   return k;
 }
 
