@@ -521,8 +521,9 @@ static int store(char **data, size_t *cap, const char *p, size_t n) {
   return 0;
 }
 
-/* MlfidCache.set: evicts the oldest entries when full (see mlfid-cache.ts), then appends
-   (h = hash_bytes(key, n)). */
+/* MlfidCache.set for a key that is not cached (merge_failure sets one only when cache_get found
+   none, so MlfidCache.set's delete of the key has nothing to do): evicts the oldest entries when
+   full (see mlfid-cache.ts), then appends (h = hash_bytes(key, n)). */
 static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h, double now) {
   if (c->size >= MLF_MAX) {
     int i = c->head;
@@ -534,8 +535,6 @@ static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h,
       i = next;
     }
   }
-  int old = cache_find(c, key, n, h);
-  if (old >= 0) cache_unlink(c, old);
   int i = c->free_head;
   if (i < 0) return NULL; /* cannot happen: size < MLF_MAX here */
   mlf_entry *e = &c->e[i];
