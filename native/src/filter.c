@@ -380,7 +380,8 @@ oom:
  * regex gave up (match limit, or another PCRE2 error).
  */
 static int fregex_search(scan_filter *f, const fregex *r, const char *subject, size_t len, groups *out) {
-  int rc = scan_regex_search(r->re, subject, len, 0, f->line_ascii, f->md);
+  /* Every buffer is a part of the line (which has no "\n") and "\n", or empty. */
+  int rc = scan_regex_search_line(r->re, subject, len, f->line_ascii, f->md);
   if (rc <= 0) return rc < 0 ? -1 : 0;
   if (!out) return 1;
   /* f->md has a pair for every capture of every regex of the filter (scan_filter_new). */
@@ -520,8 +521,9 @@ static int store(char **data, size_t *cap, const char *p, size_t n) {
   return 0;
 }
 
-/* MlfidCache.set: evicts the oldest entries when full (see mlfid-cache.ts), then appends
-   (h = hash_bytes(key, n)). */
+/* MlfidCache.set for a key that is not cached (merge_failure sets one only when cache_get found
+   none, so MlfidCache.set's delete of the key has nothing to do): evicts the oldest entries when
+   full (see mlfid-cache.ts), then appends (h = hash_bytes(key, n)). */
 static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h, double now) {
   if (c->size >= MLF_MAX) {
     int i = c->head;
@@ -533,8 +535,6 @@ static mlf_entry *cache_set(mlf_cache *c, const char *key, size_t n, uint64_t h,
       i = next;
     }
   }
-  int old = cache_find(c, key, n, h);
-  if (old >= 0) cache_unlink(c, old);
   int i = c->free_head;
   if (i < 0) return NULL; /* cannot happen: size < MLF_MAX here */
   mlf_entry *e = &c->e[i];
@@ -831,10 +831,10 @@ static void with_prefix_groups(const groups *prefix, const groups *own, groups *
   copy_texts(out->v, prefix->v, prefix->defined & from_prefix);
 }
 
-/* log-filter.ts findFailures with maxlines = 1 (the buffer is the one line). */
-static int find_failures(scan_filter *f, double time, uint64_t number, double now, scan_line_result *out) {
-  const char *buf = f->line_buf.data;
-  size_t len = f->line_buf.len;
+/* log-filter.ts findFailures with maxlines = 1: the buffer buf[0..len) is the one line (without
+   its date) and "\n". */
+static int find_failures(scan_filter *f, const char *buf, size_t len, double time, uint64_t number, double now,
+                         scan_line_result *out) {
   f->pending_count = 0;
   if (f->ignore_count > 0 && f->ignore_count < f->fail_count - 2) {
     int rc = ignore_line(f, buf, len, out);
@@ -975,8 +975,8 @@ static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, 
   o->time = has_date ? date : now;
 }
 
-int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, uint64_t number, double now,
-                     scan_line_result *out) {
+int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, int newline_follows, uint64_t number,
+                     double now, scan_line_result *out) {
   memset(out, 0, sizeof *out);
   scan_date_outcome *o = &out->date;
   date_stage(f, line, len, ascii, now, o);
@@ -985,20 +985,23 @@ int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, ui
     return 0;
   }
   if (o->kind == SCAN_DATE_FAULT) return 0;
-  text_buf *b = &f->line_buf;
-  b->len = 0;
-  if (text_buf_reserve(b, len + 1) != 0) return -1;
-  if (o->cut) {
-    if (o->start > 0) memcpy(b->data, line, o->start); /* dates mostly start the line */
+  f->line_ascii = ascii;
+  const char *buf = line + o->end;
+  size_t buf_len = len - o->end + 1;
+  if (!newline_follows || o->start > 0) {
+    /* The line without its date, and "\n", in a copy. Otherwise (most lines: nothing cut, or the
+       date at the start) the rest of the line and its "\n" are the buffer already. */
+    text_buf *b = &f->line_buf;
+    b->len = 0;
+    if (text_buf_reserve(b, len + 1) != 0) return -1;
+    memcpy(b->data, line, o->start);
     memcpy(b->data + o->start, line + o->end, len - o->end);
     b->len = o->start + (len - o->end);
-  } else {
-    memcpy(b->data, line, len);
-    b->len = len;
+    b->data[b->len++] = '\n';
+    buf = b->data;
+    buf_len = b->len;
   }
-  b->data[b->len++] = '\n';
-  f->line_ascii = ascii;
-  return find_failures(f, o->time, number, now, out);
+  return find_failures(f, buf, buf_len, o->time, number, now, out);
 }
 
 void scan_filter_date_line(scan_filter *f, const char *line, size_t len, int ascii, double now,

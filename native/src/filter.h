@@ -56,11 +56,13 @@ scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *
 
 /*
  * LogFilter.processLine for one line: valid UTF-8, no newline, already cut to the maximum line
- * length; `ascii` says whether every byte is < 0x80 (the regexes then run their ASCII variants).
- * 0, or -1 when out of memory.
+ * length; `ascii` says whether every byte is < 0x80 (the regexes then run their ASCII variants);
+ * `newline_follows`: line[len] is a "\n" that may be read (the regexes then search the line in
+ * place when nothing before its date is cut, not a copy with "\n" appended). 0, or -1 when out
+ * of memory.
  */
-int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, uint64_t number, double now,
-                     scan_line_result *out);
+int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, int newline_follows, uint64_t number,
+                     double now, scan_line_result *out);
 
 /*
  * Only the date stage of scan_filter_line (LogFilter.replayDate): the date detector and the last

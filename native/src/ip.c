@@ -4,30 +4,28 @@
 
 #include "text.h"
 
-static inline int is_digit(const unsigned char *p, const unsigned char *end) {
-  return p < end && *p >= '0' && *p <= '9';
-}
-
 /* ip-address.ts isCanonicalIpv4: four "."-separated parts, each 0 or 1-3 digits without a
    leading zero, at most 255. Every failure's id goes through here: one pass, part by part. */
 int ip_is_canonical_v4(const char *s, size_t n) {
   if (n < 7 || n > 15) return 0;
   const unsigned char *p = (const unsigned char *)s, *end = p + n;
-  for (int part = 0; part < 4; part++) {
-    if (part > 0) {
-      if (p == end || *p != '.') return 0;
+  for (int part = 0;; part++) {
+    /* A part starts here, and p < end. (A byte below '0' wraps far above 9.) */
+    unsigned value = (unsigned)*p++ - '0', d;
+    if (value > 9) return 0;
+    if (value != 0 && p < end && (d = (unsigned)*p - '0') <= 9) { /* no digit after a leading zero */
+      value = value * 10 + d;
       p++;
+      if (p < end && (d = (unsigned)*p - '0') <= 9) {
+        value = value * 10 + d;
+        p++;
+        if (value > 255) return 0;
+      }
     }
-    if (!is_digit(p, end)) return 0;
-    unsigned value = (unsigned)(*p++ - '0');
-    if (value == 0) {
-      if (is_digit(p, end)) return 0; /* leading zero */
-      continue;
-    }
-    for (int k = 0; k < 2 && is_digit(p, end); k++) value = value * 10 + (unsigned)(*p++ - '0');
-    if (value > 255 || is_digit(p, end)) return 0;
+    /* The part ends: at the end after the fourth, else at a "." with more to come. */
+    if (p == end) return part == 3;
+    if (part == 3 || *p++ != '.' || p == end) return 0;
   }
-  return p == end;
 }
 
 /* ip-address.ts parseIpv4Bytes: split(".") into exactly 4 parts matching ^(?:0|[1-9]\d{0,2})$, <= 255. */

@@ -723,9 +723,11 @@ static void checkpoint(worker *w, uint64_t next_offset);
 
 /*
  * One line (its "\n" removed). When `overlong`, p[0..n) is only the line's first keep_bytes()
- * bytes and `more_text` says whether the rest held anything but "\r".
+ * bytes and `more_text` says whether the rest held anything but "\r". `newline`: p[n] is the
+ * line's "\n" (in the read buffer).
  */
-static void process_line(worker *w, const char *p, size_t n, int overlong, int more_text) {
+static void process_line(worker *w, const char *p, size_t n, int overlong, int more_text, int newline) {
+  size_t whole = n;
   w->line_number++;
   if (!overlong || !more_text)
     while (n > 0 && p[n - 1] == '\r') n--;
@@ -763,7 +765,10 @@ static void process_line(worker *w, const char *p, size_t n, int overlong, int m
     return;
   }
   scan_line_result r;
-  if (scan_filter_line(w->filter, (const char *)s, n, ascii, w->line_number, A.now, &r) != 0) out_of_memory();
+  /* Nothing stripped, cut or repaired: the line's "\n" still follows it. */
+  int newline_follows = newline && (const char *)s == p && n == whole;
+  if (scan_filter_line(w->filter, (const char *)s, n, ascii, newline_follows, w->line_number, A.now, &r) != 0)
+    out_of_memory();
   if (w->steady_run) steady_line(w, &r.date);
   else if (w->record) record_date(w, &r.date);
   if (w->mode != RUN_FULL) return;
@@ -824,7 +829,7 @@ static uint64_t scan_range(worker *w, int positioned, uint64_t offset, uint64_t 
         continue;
       }
       overlong_more |= has_text_besides_cr(rb + fresh, (size_t)(nl - (rb + fresh)));
-      process_line(w, rb, keep, 1, overlong_more);
+      process_line(w, rb, keep, 1, overlong_more, 0);
       overlong = overlong_more = 0;
       start = (size_t)(nl - rb) + 1;
       if (w->checkpoint_due) checkpoint(w, pos - end + start);
@@ -832,7 +837,7 @@ static uint64_t scan_range(worker *w, int positioned, uint64_t offset, uint64_t 
     for (;;) {
       char *nl = memchr(rb + start, '\n', end - start);
       if (!nl) break;
-      process_line(w, rb + start, (size_t)(nl - (rb + start)), 0, 0);
+      process_line(w, rb + start, (size_t)(nl - (rb + start)), 0, 0, 1);
       start = (size_t)(nl - rb) + 1;
       if (w->checkpoint_due) checkpoint(w, pos - end + start);
     }
@@ -855,8 +860,8 @@ static uint64_t scan_range(worker *w, int positioned, uint64_t offset, uint64_t 
     /* A pipe that has ended has ended its last line too: the JS engine reads standard input with
        readLineBatches' "keep", as fail2ban-regex reads sys.stdin. Only a file's unterminated last
        line may still be being written, and is left for later. */
-    if (overlong) process_line(w, rb, keep, 1, overlong_more);
-    else if (end > start) process_line(w, rb + start, end - start, 0, 0);
+    if (overlong) process_line(w, rb, keep, 1, overlong_more, 0);
+    else if (end > start) process_line(w, rb + start, end - start, 0, 0, 0);
     return 0;
   }
   return (overlong || end > start) ? w->line_number + 1 : 0;

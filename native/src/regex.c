@@ -217,15 +217,17 @@ static int answer(int rc) {
   return -2;
 }
 
-int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
-                      pcre2_match_data *md) {
+/* scan_regex_search; `one_line`: the caller knows subject[0..len) has no "\n" before its last
+   byte (the tail variant's condition). */
+static inline int search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
+                         pcre2_match_data *md, int one_line) {
   if (!r->code && compile_first(r) != 0) return -2;
   if (start > len) return 0;
   /* A search from `start` that needs the literal needs it at or after `start`: looking in the
      whole subject is the same test or a weaker one (never a wrong answer). */
   if (r->absent && !contains(subject ? subject : "", len, r->absent_literal, r->absent_literal_len)) r = r->absent;
   int tail_group = 0;
-  if (r->tail && subject && (len == 0 || !memchr(subject, '\n', len - 1))) {
+  if (r->tail && subject && (one_line || len == 0 || !memchr(subject, '\n', len - 1))) {
     tail_group = r->tail_group;
     r = r->tail;
   }
@@ -238,6 +240,15 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
     ov[2 * tail_group + 1] = end;
   }
   return answer(rc);
+}
+
+int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,
+                      pcre2_match_data *md) {
+  return search(r, subject, len, start, ascii, md, 0);
+}
+
+int scan_regex_search_line(scan_regex *r, const char *subject, size_t len, int ascii, pcre2_match_data *md) {
+  return search(r, subject, len, 0, ascii, md, 1);
 }
 
 int scan_regex_search_prefix(scan_regex *r, const char *subject, size_t len, size_t start, int ascii,

@@ -90,6 +90,12 @@ int scan_regex_search(scan_regex *r, const char *subject, size_t len, size_t sta
                       pcre2_match_data *md);
 
 /*
+ * scan_regex_search from offset 0 on a subject with no "\n" before its last byte (a log line, or
+ * a part of one, with the "\n" fail2ban appends): the same answer, without looking for one.
+ */
+int scan_regex_search_line(scan_regex *r, const char *subject, size_t len, int ascii, pcre2_match_data *md);
+
+/*
  * The search of scan_regex_search run on a prefix subject[0..len) of the real subject, in
  * PCRE2_PARTIAL_HARD mode (the regex needs prefix_searches). 1 or 0 as scan_regex_search: the
  * answer for EVERY subject that starts with these len bytes, when the regex is anchored (no path

@@ -166,12 +166,54 @@ char *json_escape_string(char *out, const char *s, size_t n) {
   return out;
 }
 
+/* Bytes JSON.stringify copies as they are: not a control character, '"' or '\\'. */
+static inline int json_plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
+
+/* Whether every byte of w is json_plain (SWAR: a byte < 0x20, or equal to '"' or '\\' after the
+   xor, sets its high bit in `bad`; the test is exact as a whole, which is all that is asked). */
+static inline int json_plain_word(uint64_t w) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  uint64_t bad = ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high;
+  /* ~w drops bytes >= 0x80 (plain); q and b keep w's high bit, so ~w also holds for them. */
+  return bad == 0;
+}
+
+static inline int json_plain_word32(uint32_t w) {
+  const uint32_t ones = 0x01010101u, high = 0x80808080u;
+  uint32_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high) == 0;
+}
+
 char *json_escape_body(char *out, const char *s, size_t n) {
-  /* Ids and user names are short and rarely need escaping: bytes are copied as they are scanned
-     (a memcpy per run costs more than the run). */
+  /* Ids and user names are short and rarely need escaping: a string of 4 bytes or more that needs
+     none is copied as one to three (overlapping) words. */
+  if (n >= 8) {
+    size_t i = 0;
+    uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+      memcpy(&w, s + i, 8);
+      if (!json_plain_word(w)) goto bytewise;
+      memcpy(out + i, &w, 8);
+    }
+    memcpy(&w, s + n - 8, 8);
+    if (!json_plain_word(w)) goto bytewise;
+    memcpy(out + n - 8, &w, 8);
+    return out + n;
+  }
+  if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
+    if (!json_plain_word32(a) || !json_plain_word32(b)) goto bytewise;
+    memcpy(out, &a, 4);
+    memcpy(out + n - 4, &b, 4);
+    return out + n;
+  }
+bytewise:
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') {
+    if (json_plain(c)) {
       *out++ = (char)c;
       continue;
     }
@@ -197,14 +239,39 @@ char *json_escape_body(char *out, const char *s, size_t n) {
 
 /* ---- JavaScript numbers ---- */
 
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t u64_to_decimal(uint64_t v, char *out) {
-  char t[20];
-  size_t k = 0;
-  do {
-    t[k++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < k; i++) out[i] = t[k - 1 - i];
+  /* The digit count first (floor(log10 v) from log2 v: Bit Twiddling Hacks' IntegerLog10), then
+     the digits from the last, two at a time: every failure prints its line number. */
+  static const uint64_t pow10[20] = {
+      UINT64_C(1),          UINT64_C(10),          UINT64_C(100),          UINT64_C(1000),
+      UINT64_C(10000),      UINT64_C(100000),      UINT64_C(1000000),      UINT64_C(10000000),
+      UINT64_C(100000000),  UINT64_C(1000000000),  UINT64_C(10000000000),  UINT64_C(100000000000),
+      UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+      UINT64_C(1000000000000000), UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+      UINT64_C(1000000000000000000), UINT64_C(10000000000000000000)};
+  uint64_t u = v | 1; /* as many digits as v (10^k is even), and not 0 */
+#if defined(__GNUC__)
+  unsigned bits = (unsigned)(64 - __builtin_clzll(u));
+#else
+  unsigned bits = 0;
+  for (uint64_t x = u; x; x >>= 1) bits++;
+#endif
+  unsigned t = bits * 1233 >> 12;
+  size_t k = t + 1 - (u < pow10[t]);
+  char *o = out + k;
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    o -= 2;
+    memcpy(o, digit_pairs + 2 * r, 2);
+  }
+  if (v >= 10) memcpy(o - 2, digit_pairs + 2 * v, 2);
+  else o[-1] = (char)('0' + v);
   return k;
 }
 
