@@ -866,6 +866,8 @@ static int find_failures(scan_filter *f, const char *buf, size_t len, double tim
   const int *next = f->by_first[len > 0 && (unsigned char)buf[0] < 128 ? (unsigned char)buf[0] : 128];
   for (int i; (i = *next++) >= 0;) {
     fregex *r = &f->fail[i];
+    const scan_regex *re = r->re;
+    if (re->head && (len < re->head_len || memcmp(buf, re->head, re->head_len) != 0)) continue;
     int rc = fregex_search(f, r, buf, len, &own);
     if (rc < 0) goto abandon;
     if (rc == 0) continue;

@@ -289,9 +289,9 @@ static int parse_variant(ctx *c, const char *what, const field *pattern, const f
 static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
   static const char *const keys[] = {"role",         "options", "start", "names", "pattern",   "ascii",
                                      "absent",       "absent-pattern", "absent-ascii", "tail-group", "tail",
-                                     "tail-ascii"};
-  field f[12];
-  if (split_fields(c, rest, n, keys, 12, 5, f) != 0) return -1;
+                                     "tail-ascii",   "head"};
+  field f[13];
+  if (split_fields(c, rest, n, keys, 13, 5, f) != 0) return -1;
   scan_regex **list;
   int *count;
   if (value_is(&f[0], "pref")) {
@@ -333,6 +333,10 @@ static int parse_regex(ctx *c, const char *rest, size_t n, scan_plan *plan) {
     return -1;
   if (decode_s(c, "pattern", f[4].value, f[4].value_len, 1, &r->pattern, &r->pattern_len) != 0) return -1;
   if (parse_ascii(c, &f[5], r) != 0) return -1;
+  if (f[12].key) {
+    if (!value_is(&f[0], "fail")) return fail(c, "field 'head' on a regex that is not a failregex");
+    if (decode_s(c, "head", f[12].value, f[12].value_len, 0, &r->head, &r->head_len) != 0) return -1;
+  }
   if (!f[9].key != !f[10].key) return fail(c, "fields 'tail-group' and 'tail' come together");
   if (f[9].key) {
     long group;

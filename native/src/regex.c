@@ -288,6 +288,8 @@ void scan_regex_free(scan_regex *r) {
   }
   free(r->absent_literal);
   r->absent_literal = NULL;
+  free(r->head);
+  r->head = NULL;
   if (r->code) pcre2_code_free(r->code);
   r->code = NULL;
   if (r->ascii_code) pcre2_code_free(r->ascii_code);

@@ -46,6 +46,11 @@ typedef struct scan_regex {
      start_chars[b >> 3] & (1 << (b & 7)) == 0 cannot match (the regex is not run). */
   int has_start_chars;
   uint8_t start_chars[16];
+  /* A failregex's literal head (start-chars.ts anchoredLiteralHead): every match of this regex,
+     anchored at the subject's start, begins with these head_len ASCII bytes; a subject that does
+     not cannot match (the regex is not run). NULL when none. */
+  char *head;
+  size_t head_len;
   char *ascii_pattern;    /* NUL-terminated ASCII variant (see above), or NULL */
   size_t ascii_pattern_len;
   pcre2_code *code;       /* NULL until compiled (not JIT-compiled: see `run`) */

@@ -27,6 +27,8 @@ export interface PortableFilterRegex {
   readonly captureNames: readonly (string | undefined)[];
   /** ASCII characters a match can start with, when the regex is anchored at the buffer's start. */
   readonly startChars: Uint8Array | undefined;
+  /** The ASCII text every match starts with, when anchored at the buffer's start ("" if none). */
+  readonly head?: string | undefined;
   /** Where the filter file wrote it, for a problem found when the RegExp is built. */
   readonly at?: SourcePosition | undefined;
 }

@@ -42,7 +42,7 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
     if (!pcre.ok) return unsupported(`${role}regex ${JSON.stringify(regex.source)}: ${pcre.reason}`);
     const names = regex.captureNames.slice(1).map((n) => (n === undefined ? "-" : encode(n)));
     lines.push(
-      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}${absentFields(pcre.absent)}${tailFields(pcre.tail)}`,
+      `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}${absentFields(pcre.absent)}${tailFields(pcre.tail)}${headField(role, regex.head)}`,
     );
   }
   lines.push(`date default-tz=${input.defaultTzMinutes === null ? "none" : input.defaultTzMinutes}`);
@@ -85,6 +85,14 @@ function asciiField(asciiPattern: string | undefined): string {
 
 function unsupported(reason: string): ScanPlan {
   return { ok: false, reason };
+}
+
+/**
+ * A failregex's literal head (start-chars.ts anchoredLiteralHead) when it says more than the
+ * start characters do: the scanner does not run the regex on a subject that does not start with it.
+ */
+function headField(role: string, head: string | undefined): string {
+  return role === "fail" && head !== undefined && head.length >= 2 ? ` head=${encode(head)}` : "";
 }
 
 /** The 16-byte start-character bitmap as hex, or "*" when any character may start a match. */

@@ -17,6 +17,6 @@ export function translateFilterRegex(
     return failed([{ code: "filter.empty-regex", message: "Cannot add empty regex" }]);
   const translated = translatePythonRegex(expanded, { multiline: options.multiline, namedGroups: false });
   if (!translated.ok) return translated;
-  const { source: pattern, flags, captureNames, startChars } = translated.value;
-  return ok({ source, pattern, flags, captureNames, startChars });
+  const { source: pattern, flags, captureNames, startChars, head } = translated.value;
+  return ok({ source, pattern, flags, captureNames, startChars, head });
 }

@@ -10,7 +10,7 @@ import {
   UnsupportedRegexError,
 } from "./python-regex-parser.js";
 import { unrollRetainingRepetitions } from "./repetition-unrolling.js";
-import { anchoredStartChars } from "./start-chars.js";
+import { anchoredLiteralHead, anchoredStartChars } from "./start-chars.js";
 
 /**
  * Python `re` (3.11, `str` patterns, `re.search`) → JavaScript RegExp with the same answers: the
@@ -28,6 +28,8 @@ export interface TranslatedRegex {
   readonly captureNames: readonly (string | undefined)[];
   /** ASCII characters a match can start with, when anchored at the text's start (see start-chars.ts). */
   readonly startChars: Uint8Array | undefined;
+  /** The ASCII text every match starts with, when anchored at the text's start ("" if none). */
+  readonly head: string;
 }
 
 export interface PythonRegexOptions {
@@ -71,6 +73,7 @@ export function translatePythonRegex(pattern: string, options?: PythonRegexOptio
         namedGroups: options?.namedGroups ?? true,
       }),
       startChars: anchoredStartChars(root),
+      head: anchoredLiteralHead(root),
     });
   } catch (err) {
     if (err instanceof PythonRegexError) {
