@@ -79,7 +79,10 @@ function head(pattern: string, multiline = false): string {
 
 describe("anchored literal head", () => {
   it("takes the literal text after ^, through groups (capturing or not) and sequences", () => {
-    assert.equal(head("^Failed publickey for invalid user (?P<user>\\S+)"), "Failed publickey for invalid user ");
+    assert.equal(
+      head("^Failed publickey for invalid user (?P<user>\\S+)"),
+      "Failed publickey for invalid user ",
+    );
     assert.equal(head("^(?P<nofail>Connection from) (?P<ip4>\\S+)"), "Connection from ");
     assert.equal(head("^(?:(Received (disconnect)) from)"), "Received disconnect from");
     assert.equal(head("\\AUser (\\S+)"), "User ");

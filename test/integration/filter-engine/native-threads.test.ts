@@ -60,7 +60,15 @@ function compare(binary: string, plan: string, log: string, split: readonly stri
     // The date stage one thread ends with, which two threads also report (main.c: the replay's,
     // or thread 2's with thread 1's counts carried over its steady lines): a wrong carry shows.
     const one = scan(binary, plan, log, [...mode, "--threads", "1", "--dump-date-state"]);
-    const two = scan(binary, plan, log, [...mode, "--threads", "2", "--split-min-bytes", "0", "--dump-date-state", ...split]);
+    const two = scan(binary, plan, log, [
+      ...mode,
+      "--threads",
+      "2",
+      "--split-min-bytes",
+      "0",
+      "--dump-date-state",
+      ...split,
+    ]);
     assert.ok(one.dates.startsWith("date detector:"), one.dates);
     assert.equal(two.dates, one.dates, `${log} ${split.join(" ")}: the date stage at the end`);
     assert.equal(one.stats.split, undefined);
@@ -84,7 +92,10 @@ describe("rampart-scan --threads 2 gives the answers of one thread", {
   it("a generated sshd log, split with the default window, in memory and spilled to a file", async () => {
     const log = join(dir, "bench.log");
     await generateAuthLog(log, 40_000);
-    assert.equal(scan(RELEASE, sshd, log, ["--threads", "2", "--split-min-bytes", "0"]).stats.replayedLines, 0);
+    assert.equal(
+      scan(RELEASE, sshd, log, ["--threads", "2", "--split-min-bytes", "0"]).stats.replayedLines,
+      0,
+    );
     for (const binary of binaries) {
       assert.equal(compare(binary, sshd, log, []), "verified");
       assert.equal(compare(binary, sshd, log, ["--split-hold-bytes", "4096"], [true]), "verified");
