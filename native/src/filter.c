@@ -161,9 +161,16 @@ typedef struct {
   int address_count;
 } host_entry;
 
+/* The date stage (log-filter.ts cutDate): what it carries from line to line. */
+struct scan_date_stage {
+  date_detector *dates;
+  int has_last_date;
+  double last_date;
+};
+
 struct scan_filter {
   scan_plan *plan;
-  date_detector *dates;
+  scan_date_stage date;
   scan_failure_fn on_failure;
   void *ctx;
   fregex pref;
@@ -197,8 +204,6 @@ struct scan_filter {
   size_t id_memo_text_len, id_memo_len;
   char id_memo_text[ID_MEMO_TEXT_MAX];
   char id_memo[ID_MEMO_MAX];
-  int has_last_date;
-  double last_date;
   mlf_cache cache;
   host_entry *hosts;
   int host_count;
@@ -926,7 +931,7 @@ static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, 
   memset(o, 0, sizeof *o);
   date_match m;
   memset(&m, 0, sizeof m);
-  if (date_detector_match(f->dates, line, len, ascii, now, &m) < 0) {
+  if (date_detector_match(f->date.dates, line, len, ascii, now, &m) < 0) {
     o->kind = SCAN_DATE_ABANDONED;
     return;
   }
@@ -942,7 +947,7 @@ static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, 
         (m.end < len && ((unsigned char)line[m.end] & 0xC0) == 0x80))
       m.found = 0;
   }
-  int last_date_is_recent = f->has_last_date && f->last_date > now - 60;
+  int last_date_is_recent = f->date.has_last_date && f->date.last_date > now - 60;
   int cut = 0, has_date = 0;
   double date = 0;
   if (m.found) {
@@ -951,11 +956,11 @@ static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, 
       if (m.has_time) {
         date = m.time;
         has_date = 1;
-        f->last_date = date;
-        f->has_last_date = 1;
+        f->date.last_date = date;
+        f->date.has_last_date = 1;
       }
     } else if (last_date_is_recent) {
-      date = f->last_date;
+      date = f->date.last_date;
       has_date = 1;
     } else {
       date = now;
@@ -965,7 +970,7 @@ static void date_stage(scan_filter *f, const char *line, size_t len, int ascii, 
   if (!has_date && last_date_is_recent) {
     /* An unparsable or missing date borrows the last one, and the whole line is matched. */
     cut = 0;
-    date = f->last_date;
+    date = f->date.last_date;
     has_date = 1;
   }
   o->kind = SCAN_DATE_LINE;
@@ -1011,20 +1016,41 @@ void scan_filter_date_line(scan_filter *f, const char *line, size_t len, int asc
   date_stage(f, line, len, ascii, now, out);
 }
 
-int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src) {
+scan_date_stage *scan_date_stage_new(scan_plan *plan) {
+  scan_date_stage *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->dates = date_detector_new(plan);
+  if (!s->dates) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void scan_date_stage_free(scan_date_stage *s) {
+  if (!s) return;
+  date_detector_free(s->dates);
+  free(s);
+}
+
+scan_date_stage *scan_filter_date_stage(scan_filter *f) { return &f->date; }
+
+int scan_date_stage_copy(scan_date_stage *dst, const scan_date_stage *src) {
   if (date_detector_copy_state(dst->dates, src->dates) != 0) return -1;
   dst->has_last_date = src->has_last_date;
   dst->last_date = src->last_date;
   return 0;
 }
 
-int scan_filter_same_date_course(const scan_filter *a, const scan_filter *b) {
+int scan_date_stage_same_course(const scan_date_stage *a, const scan_date_stage *b) {
   return date_detector_same_course(a->dates, b->dates);
 }
 
-void scan_filter_carry_date_counts(scan_filter *dst, const scan_filter *from, uint64_t steady, double now) {
+void scan_date_stage_carry_counts(scan_date_stage *dst, const scan_date_stage *from, uint64_t steady, double now) {
   date_detector_carry_counts(dst->dates, from->dates, steady, now);
 }
+
+void scan_date_stage_dump(const scan_date_stage *s, FILE *to) { date_detector_dump(s->dates, to); }
 
 /* ---- state snapshot ---- */
 
@@ -1144,8 +1170,8 @@ scan_filter *scan_filter_new(scan_plan *plan, scan_failure_fn on_failure, void *
     }
     qsort(f->hosts, (size_t)f->host_count, sizeof *f->hosts, host_compare);
   }
-  f->dates = date_detector_new(plan);
-  if (!f->dates) goto oom;
+  f->date.dates = date_detector_new(plan);
+  if (!f->date.dates) goto oom;
   return f;
 oom:
   snprintf(err, errlen, "out of memory");
@@ -1169,11 +1195,10 @@ const uint64_t *scan_filter_ignore_hits(const scan_filter *f, int *count) {
   return f->ignore_hits;
 }
 
-void scan_filter_dump_dates(const scan_filter *f, FILE *to) { date_detector_dump(f->dates, to); }
 
 void scan_filter_free(scan_filter *f) {
   if (!f) return;
-  if (f->dates) date_detector_free(f->dates);
+  if (f->date.dates) date_detector_free(f->date.dates);
   if (f->has_pref) fregex_free(&f->pref);
   for (int i = 0; i < f->fail_count; i++) fregex_free(&f->fail[i]);
   for (int i = 0; i < f->ignore_count; i++) fregex_free(&f->ignore[i]);

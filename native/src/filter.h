@@ -71,19 +71,34 @@ int scan_filter_line(scan_filter *f, const char *line, size_t len, int ascii, in
 void scan_filter_date_line(scan_filter *f, const char *line, size_t len, int ascii, double now,
                            scan_date_outcome *out);
 
-/* Makes dst's date stage (detector and last date) a copy of src's. -1 when out of memory. */
-int scan_filter_copy_date_state(scan_filter *dst, const scan_filter *src);
+/*
+ * A filter's date stage on its own: the date detector and the last date, what the date stage
+ * carries from line to line (a two-thread scan keeps copies of it, see native/src/main.c).
+ */
+typedef struct scan_date_stage scan_date_stage;
 
-/* date_detector_same_course of the two filters' date detectors. */
-int scan_filter_same_date_course(const scan_filter *a, const scan_filter *b);
+/* A date stage as a new filter's. NULL when out of memory. */
+scan_date_stage *scan_date_stage_new(scan_plan *plan);
+void scan_date_stage_free(scan_date_stage *s);
+
+/* The filter's own date stage (it lives as long as the filter). */
+scan_date_stage *scan_filter_date_stage(scan_filter *f);
+
+/* Makes dst a copy of src (the same plan): it dates the next lines as src would. -1 when out of memory. */
+int scan_date_stage_copy(scan_date_stage *dst, const scan_date_stage *src);
+
+/* date_detector_same_course of the two stages' detectors. */
+int scan_date_stage_same_course(const scan_date_stage *a, const scan_date_stage *b);
 
 /*
- * dst's date stage is a copy (scan_filter_copy_date_state) of one that has run `steady` steady
- * lines (scan_date_outcome.steady) since it was on the same course as `from`'s: makes it what
- * `from`'s becomes after those lines (date_detector_carry_counts; the last date is the last of
- * those lines', already dst's).
+ * dst is a copy of a stage that has run `steady` steady lines (scan_date_outcome.steady) since it
+ * was on the same course as `from`: makes it what `from` becomes after those lines
+ * (date_detector_carry_counts; the last date is the last of those lines', already dst's).
  */
-void scan_filter_carry_date_counts(scan_filter *dst, const scan_filter *from, uint64_t steady, double now);
+void scan_date_stage_carry_counts(scan_date_stage *dst, const scan_date_stage *from, uint64_t steady, double now);
+
+/* Tests: the stage's date detector (date_detector_dump). */
+void scan_date_stage_dump(const scan_date_stage *s, FILE *to);
 
 /*
  * The state a line leaves for the next besides the date stage (the mlfid cache), serialized
@@ -102,7 +117,5 @@ void scan_filter_clear_hits(scan_filter *f);
 
 void scan_filter_free(scan_filter *f);
 
-/* Tests: the date detector's state (date_detector_dump). */
-void scan_filter_dump_dates(const scan_filter *f, FILE *to);
 
 #endif

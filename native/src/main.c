@@ -185,7 +185,7 @@ typedef struct {
   const char *split_outcome; /* "verified" or "rerun" when split */
   uint64_t split_replayed;   /* lines of the second part whose dates thread 1 replayed */
   int dump_date_state; /* tests: --dump-date-state */
-  scan_filter *final_dates; /* whose date stage is the scan's last one, when not A.main's */
+  scan_date_stage *final_dates; /* the scan's last date stage, when not A.main's */
 } app;
 
 static app A;
@@ -557,6 +557,8 @@ static _Noreturn void out_of_memory(void) {
   finish(1);
 }
 
+static scan_date_stage *dates_of(worker *w) { return scan_filter_date_stage(w->filter); }
+
 static scan_filter *new_filter(worker *w) {
   char err[512];
   scan_filter *f = scan_filter_new(&A.plan, on_failure, w, err, sizeof err);
@@ -655,7 +657,15 @@ static void worker_buffers(worker *w) {
 
 /* ---- date outcomes ---- */
 
-static size_t put_varint(unsigned char *p, uint64_t v);
+static size_t put_varint(unsigned char *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (unsigned char)v;
+  return n;
+}
 
 /*
  * A line's date outcome, encoded at p (at most 32 bytes): a head byte (kind, cut, whether the
@@ -687,15 +697,6 @@ static void record_flush(worker *w) {
   w->rec_len = 0;
 }
 
-static size_t put_varint(unsigned char *p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    p[n++] = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  p[n++] = (unsigned char)v;
-  return n;
-}
 
 /* Appends a line's date outcome (encode_date) to the record. */
 static void record_date(worker *w, const scan_date_outcome *o) {
@@ -916,7 +917,7 @@ static uint64_t count_newlines(uint64_t end, char *buf, size_t cap) {
  * steady line gives the same outcome in both and adds the same to the counts. From the first line
  * that is not steady on, thread 2 hashes its outcomes, starting at its last checkpoint (every
  * CHECKPOINT_LINES steady lines: a copy of its date stage in `checkpoint`); thread 1 rebuilds
- * its own date stage there (scan_filter_carry_date_counts) and replays from there only.
+ * its own date stage there (scan_date_stage_carry_counts) and replays from there only.
  */
 #define CHECKPOINT_LINES 1024
 typedef struct split_job {
@@ -924,8 +925,8 @@ typedef struct split_job {
   /* thread 2's answers */
   uint64_t window_incomplete, boundary_line, incomplete;
   text_buf state;
-  scan_filter *course;     /* thread 2's date stage at the boundary */
-  scan_filter *checkpoint; /* its date stage after checkpoint_steady steady lines */
+  scan_date_stage *course;     /* thread 2's date stage at the boundary */
+  scan_date_stage *checkpoint; /* its date stage after checkpoint_steady steady lines */
   uint64_t checkpoint_steady, checkpoint_offset, checkpoint_line;
   /* Set (release) when the checkpoint is final: a line was not steady; the digest then covers
      the outcomes from the checkpoint on (complete once thread 2 is done). */
@@ -957,7 +958,7 @@ static void steady_line(worker *w, const scan_date_outcome *o) {
 static void checkpoint(worker *w, uint64_t next_offset) {
   split_job *job = w->job;
   w->checkpoint_due = 0;
-  if (scan_filter_copy_date_state(job->checkpoint, w->filter) != 0) out_of_memory();
+  if (scan_date_stage_copy(job->checkpoint, dates_of(w)) != 0) out_of_memory();
   job->checkpoint_steady = w->steady_lines;
   job->checkpoint_offset = next_offset;
   job->checkpoint_line = w->line_number;
@@ -974,7 +975,7 @@ static void *second_thread(void *arg) {
   job->window_incomplete = scan_range(w, 1, job->window_start, job->middle);
   job->boundary_line = w->line_number;
   if (scan_filter_state(w->filter, &job->state) != 0) out_of_memory();
-  if (scan_filter_copy_date_state(job->course, w->filter) != 0) out_of_memory();
+  if (scan_date_stage_copy(job->course, dates_of(w)) != 0) out_of_memory();
   scan_filter_clear_hits(w->filter);
   w->mode = RUN_FULL;
   w->job = job;
@@ -1027,11 +1028,11 @@ static int replay_dates(split_job *job, uint64_t *incomplete, unsigned char dige
   worker *t1 = &A.main, *rp = A.replay;
   uint64_t from = job->middle;
   if (job->checkpoint_steady > 0) {
-    if (!scan_filter_same_date_course(t1->filter, job->course)) return 0;
-    if (scan_filter_copy_date_state(rp->filter, job->checkpoint) != 0) out_of_memory();
-    scan_filter_carry_date_counts(rp->filter, t1->filter, job->checkpoint_steady, A.now);
+    if (!scan_date_stage_same_course(dates_of(t1), job->course)) return 0;
+    if (scan_date_stage_copy(dates_of(rp), job->checkpoint) != 0) out_of_memory();
+    scan_date_stage_carry_counts(dates_of(rp), dates_of(t1), job->checkpoint_steady, A.now);
     from = job->checkpoint_offset;
-  } else if (scan_filter_copy_date_state(rp->filter, t1->filter) != 0) {
+  } else if (scan_date_stage_copy(dates_of(rp), dates_of(t1)) != 0) {
     out_of_memory();
   }
   rp->read_buf = t1->read_buf;
@@ -1066,8 +1067,9 @@ static uint64_t scan_split(uint64_t window_start, uint64_t middle) {
   rp->filter = new_filter(rp);
   rp->mode = RUN_DATES;
   split_job job = {.window_start = window_start, .middle = middle};
-  job.course = new_filter(rp);
-  job.checkpoint = new_filter(rp);
+  job.course = scan_date_stage_new(&A.plan);
+  job.checkpoint = scan_date_stage_new(&A.plan);
+  if (!job.course || !job.checkpoint) out_of_memory();
   atomic_init(&job.unsteady, 0);
   atomic_store(&threads_running, 1);
   pthread_t thread;
@@ -1097,23 +1099,22 @@ static uint64_t scan_split(uint64_t window_start, uint64_t middle) {
   if (replayed)
     dates_checked = dates_checked && replay_incomplete == job.incomplete && memcmp(digest, job.digest, sizeof digest) == 0;
   else
-    dates_checked = scan_filter_same_date_course(t1->filter, job.course);
+    dates_checked = scan_date_stage_same_course(dates_of(t1), job.course);
   int verified = first_incomplete == 0 && job.window_incomplete == 0 && job.boundary_line == boundary_line &&
                  state.len == job.state.len && memcmp(state.data, job.state.data, state.len) == 0 && dates_checked;
   text_buf_free(&state);
   text_buf_free(&job.state);
-  scan_filter_free(job.course);
-  scan_filter_free(job.checkpoint);
+  scan_date_stage_free(job.course);
+  scan_date_stage_free(job.checkpoint);
   if (verified) {
     A.split_outcome = "verified";
-    /* The date stage one thread would end with (tests compare it): the replay's, or thread 2's
-       final one with thread 1's counts carried over its steady lines. */
-    if (!replayed) {
-      if (scan_filter_copy_date_state(rp->filter, t2->steady_lines > 0 ? t2->filter : t1->filter) != 0)
-        out_of_memory();
-      scan_filter_carry_date_counts(rp->filter, t1->filter, t2->steady_lines, A.now);
+    /* --dump-date-state: the date stage one thread would end with (tests compare it), the
+       replay's, or thread 2's final one with thread 1's counts carried over its steady lines. */
+    if (A.dump_date_state && !replayed) {
+      if (scan_date_stage_copy(dates_of(rp), dates_of(t2->steady_lines > 0 ? t2 : t1)) != 0) out_of_memory();
+      scan_date_stage_carry_counts(dates_of(rp), dates_of(t1), t2->steady_lines, A.now);
     }
-    A.final_dates = rp->filter;
+    A.final_dates = dates_of(rp);
     out_flush(&t1->out);
     held_drain(&A.hold, t1->out.fd, t1->out.what, t1->out.buf, t1->out.cap);
     held_free(&A.hold);
@@ -1229,6 +1230,6 @@ int main(int argc, char **argv) {
   report_progress(1);
   write_stats(incomplete);
   if (A.dump_date_state && (A.final_dates || A.main.filter))
-    scan_filter_dump_dates(A.final_dates ? A.final_dates : A.main.filter, stderr);
+    scan_date_stage_dump(A.final_dates ? A.final_dates : dates_of(&A.main), stderr);
   finish(0);
 }

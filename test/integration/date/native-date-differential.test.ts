@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createDateDetector } from "../../../src/core/date/date-detector.js";
 import { CORPUS_DIR } from "../../support/corpus.js";
 import { buildNativeProbe } from "../../support/native-probe.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // The native date detector (native/src/date.c) against the TypeScript one it ports, line by
 // line over fail2ban's whole corpus with the default templates, in two time zones (one with
 // DST): the same date text cut out (as UTF-8 byte offsets), the same time, the same faults.
 const ROOT = new URL("../../../../", import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), "rampart-native-date-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("native-date");
 const NOW = 1763719200; // 2025-11-21 10:00 UTC: fixed, so that both sides infer the same years
 
 /** The corpus lines as the pipeline hands them to the date stage (decoded, no CR, no comments). */

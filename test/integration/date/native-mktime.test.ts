@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { buildNativeProbe } from "../../support/native-probe.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // The native date detector's mktime (native/src/date.c civil_to_epoch) is glibc's algorithm with
 // its guess kept per detector, so that two scanning threads cannot change each other's answers.
 // native/test/mktime-probe.c checks it against glibc's own mktime, call for call, across every
 // DST transition of a zone (where the guess decides the answer of a repeated or skipped hour).
-const dir = mkdtempSync(join(tmpdir(), "rampart-native-mktime-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("native-mktime");
 
 describe("the native detector's mktime vs glibc's", () => {
   const probe = buildNativeProbe(dir, "mktime-probe", ["plan.c", "regex.c", "text.c"]);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { generateAuthLog } from "../../../bench/generate-auth-log.js";
 import { compileLineFilter } from "../../../src/adapters/filter/load-line-filter.js";
 import { buildScanPlan } from "../../../src/adapters/native/build-scan-plan.js";
 import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
 import { runScanner, SCANNER, SCANNER_ASAN, scannerEnv } from "../../support/native-scanner.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // The ASCII variants (the plan's `ascii=` fields, regex.h) change no answer of rampart-scan: every
 // native corpus log (ASCII and non-ASCII lines mixed) and a generated sshd log give the same
@@ -18,8 +18,7 @@ import { runScanner, SCANNER, SCANNER_ASAN, scannerEnv } from "../../support/nat
 const RELEASE = SCANNER;
 const ASAN = SCANNER_ASAN;
 const NOW = 1763720000;
-const dir = mkdtempSync(join(tmpdir(), "rampart-native-ascii-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("native-ascii");
 
 const ENV = scannerEnv("UTC");
 

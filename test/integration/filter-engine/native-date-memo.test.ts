@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { generateAuthLog } from "../../../bench/generate-auth-log.js";
 import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
 import {
@@ -12,6 +11,7 @@ import {
   scannerEnv,
   writeScanPlan,
 } from "../../support/native-scanner.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // The date templates' memo and the date stage's (native/src/date.c: template_memo, `stage`)
 // change no answer of rampart-scan, nor the date detector's state: a template search decided on a
@@ -21,8 +21,7 @@ import {
 // put dates whose text goes on differently after a shared start (fractions, a year, one more
 // digit) at every cut: a memo that trusted a prefix too short would give other times or cuts.
 const NOW = 1763720000;
-const dir = mkdtempSync(join(tmpdir(), "rampart-native-date-memo-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("native-date-memo");
 const ENV = scannerEnv("Europe/Berlin");
 const RELEASE = SCANNER;
 const ASAN = SCANNER_ASAN;

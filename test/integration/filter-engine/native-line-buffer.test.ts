@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   runScanner,
   SCANNER,
@@ -11,6 +10,7 @@ import {
   scannerEnv,
   writeScanPlan,
 } from "../../support/native-scanner.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // The buffer the regexes search is the line without its date and "\n" (fail2ban's
 // tupleLinesBuffer). rampart-scan searches most lines in place (filter.c scan_filter_line: nothing
@@ -21,8 +21,7 @@ import {
 // last line of standard input, which has no "\n" at all (copied). The answers are the JS engine's
 // (`rampart filter test --engine js`, which fail2ban-regex agrees with).
 const NOW = 1763720000;
-const dir = mkdtempSync(join(tmpdir(), "rampart-native-line-buffer-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("native-line-buffer");
 
 const FILTER = `[Definition]
 failregex = ^\\s*(?:(?P<user>host\\d)\\s+)?auth failure from <HOST>\\s

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CORPUS_DIR } from "../../support/corpus.js";
 import { REPO_ROOT, SCANNER, SCANNER_ASAN, scannerEnv } from "../../support/native-scanner.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // The native scanner parses attacker-written text in C: every input below also runs through its
 // AddressSanitizer + UBSan build (scripts/setup.sh builds both), which must report nothing and
@@ -13,8 +13,7 @@ import { REPO_ROOT, SCANNER, SCANNER_ASAN, scannerEnv } from "../../support/nati
 const RELEASE = SCANNER;
 const ASAN = SCANNER_ASAN;
 const PLAN_CLI = join(REPO_ROOT, "dist/src/adapters/native/scan-plan-cli.js");
-const dir = mkdtempSync(join(tmpdir(), "rampart-sanitizers-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("sanitizers");
 
 const SANITIZER_ENV = scannerEnv("Europe/Paris");
 

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { generateAuthLog } from "../../../bench/generate-auth-log.js";
 import { corpusCases, FAIL2BAN_FILTER_DIR, filterSpec } from "../../support/corpus.js";
 import {
@@ -14,6 +13,7 @@ import {
   scannerEnv,
   writeScanPlan,
 } from "../../support/native-scanner.js";
+import { scratchDir } from "../../support/scratch-dir.js";
 
 // rampart-scan --threads 2 splits a regular file between two threads and must give exactly the
 // answers of one thread: the same stdout bytes (JSON lines, or nothing) and the same stats
@@ -24,8 +24,7 @@ const RELEASE = SCANNER;
 const ASAN = SCANNER_ASAN;
 const RAMPART = join(REPO_ROOT, "bin/rampart");
 const NOW = 1763720000; // 2025-11-21 10:13:20 UTC
-const dir = mkdtempSync(join(tmpdir(), "rampart-native-threads-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("native-threads");
 
 const ENV = scannerEnv("UTC");
 
