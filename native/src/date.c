@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "zone.h"
+
 #define MAXINT 0x7fffffff
 #define NO_CHAR (-1) /* Python "" for the one-character slices of the detector state */
 #define UNUSED_TIME 300.0
@@ -431,16 +433,42 @@ static civil_fields civil_to_fields_memo(int64_t secs) {
   return memo;
 }
 
+static int64_t tm_to_civil(const struct tm *tm) {
+  return days_from_civil((int64_t)tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday) * 86400 +
+         (int64_t)tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
+}
+
+/*
+ * localtime_r(t) as civil seconds, with tm_isdst and whether it is a leap second (second 60);
+ * 0 when localtime_r fails. From this thread's interval cache when it knows t (zone.h: no lock).
+ * isdst and second60 may be NULL.
+ */
+static int local_civil(int64_t t, int64_t *civil, int *isdst, int *second60) {
+  int64_t offset;
+  int dst;
+  if (zone_offset(t, &offset, &dst)) {
+    *civil = t + offset;
+    if (isdst) *isdst = dst;
+    if (second60) *second60 = 0;
+    return 1;
+  }
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!localtime_r(&tt, &tm)) return 0;
+  *civil = tm_to_civil(&tm);
+  if (isdst) *isdst = tm.tm_isdst;
+  if (second60) *second60 = tm.tm_sec == 60;
+  zone_learn(t, *civil - t, &tm);
+  return 1;
+}
+
 static double to_civil_uncached(double epoch) {
   if (!isfinite(epoch)) return epoch;
   double ms = floor(epoch * 1000.0);
   double sec = floor(ms / 1000.0);
   if (sec < -9.0e15 || sec > 9.0e15) return epoch;
-  time_t t = (time_t)sec;
-  struct tm tm;
-  if (!localtime_r(&t, &tm)) return epoch;
-  int64_t wall = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
-                 (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  int64_t wall;
+  if (!local_civil((int64_t)sec, &wall, NULL, NULL)) return epoch;
   return (double)wall + (epoch - floor(epoch));
 }
 
@@ -455,33 +483,27 @@ static double to_civil_uncached(double epoch) {
  * glibc's answers call for call, and the guess is date-stage state like the rest of the
  * detector (replayed and compared by a split scan, see main.c).
  */
-static int64_t tm_to_civil(const struct tm *tm) {
-  return days_from_civil((int64_t)tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday) * 86400 +
-         (int64_t)tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
-}
 
 static py_result civil_to_epoch_uncached(date_detector *d, int64_t civil, double *out) {
   /* glibc: *offset is t - t0 - negative_offset_guess, i.e. the answer minus the civil time. */
-  int64_t t0 = civil + d->mktime_offset, t = t0, t1 = t0, t2 = t0, gt;
-  int remaining_probes = 6, dst2 = 0;
-  struct tm tm;
+  int64_t t0 = civil + d->mktime_offset, t = t0, t1 = t0, t2 = t0, gt, local;
+  int remaining_probes = 6, dst2 = 0, isdst, second60;
   for (;;) {
-    time_t tt = (time_t)t;
     /* glibc narrows an unconvertible time by bisection; years 1..9999 always convert. */
-    if (!localtime_r(&tt, &tm)) return PY_FAULT;
-    gt = t + (civil - tm_to_civil(&tm));
+    if (!local_civil(t, &local, &isdst, &second60)) return PY_FAULT;
+    gt = t + (civil - local);
     if (t == gt) break;
     /* Oscillating around a spring-forward gap: take this side (glibc prefers the DST one). */
-    if (t == t1 && t != t2 && (tm.tm_isdst < 0 || dst2 <= (tm.tm_isdst != 0))) break;
+    if (t == t1 && t != t2 && (isdst < 0 || dst2 <= (isdst != 0))) break;
     if (--remaining_probes == 0) return PY_FAULT; /* mktime returns -1: OverflowError */
     t1 = t2;
     t2 = t;
     t = gt;
-    dst2 = tm.tm_isdst != 0;
+    dst2 = isdst != 0;
   }
   d->mktime_offset = t - civil;
   /* A leap second (a "right/" zone) read as second 60 of second 0: glibc adds it back. */
-  if (tm.tm_sec == 60 && civil_to_fields(civil).second == 0) t += 1;
+  if (second60 && civil_to_fields(civil).second == 0) t += 1;
   *out = (double)t;
   return PY_OK;
 }

@@ -6,7 +6,7 @@
  * decides the next answer in a repeated or skipped hour). Prints "ok N" or the first mismatch,
  * and exits 1 on a mismatch. test/integration/date/native-mktime.test.ts builds and runs it.
  *
- * Build: gcc -std=c11 -O2 -Inative/src native/test/mktime-probe.c native/src/plan.c \
+ * Build: gcc -std=c11 -O2 -Inative/src native/test/mktime-probe.c native/src/zone.c native/src/plan.c \
  *          native/src/regex.c native/src/text.c $(pkg-config --cflags --libs libpcre2-8) -lm
  * Usage: TZ=Europe/Paris mktime-probe FROM_YEAR TO_YEAR
  */

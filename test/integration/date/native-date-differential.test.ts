@@ -43,7 +43,7 @@ function utf8Offset(line: string, utf16: number): number {
 }
 
 describe("native date detector vs the TypeScript one", () => {
-  const probe = buildNativeProbe(dir, "date-probe", ["date.c", "plan.c", "regex.c", "text.c"]);
+  const probe = buildNativeProbe(dir, "date-probe", ["date.c", "zone.c", "plan.c", "regex.c", "text.c"]);
   const planFile = join(dir, "default-templates.plan");
   writeFileSync(join(dir, "dates.conf"), "[Definition]\nfailregex = ^<HOST>$\n");
   const plan = spawnSync(process.execPath, [

@@ -11,12 +11,15 @@ import { scratchDir } from "../../support/scratch-dir.js";
 const dir = scratchDir("native-mktime");
 
 describe("the native detector's mktime vs glibc's", () => {
-  const probe = buildNativeProbe(dir, "mktime-probe", ["plan.c", "regex.c", "text.c"]);
+  const probe = buildNativeProbe(dir, "mktime-probe", ["zone.c", "plan.c", "regex.c", "text.c"]);
   for (const zone of [
     "Europe/Paris",
     "America/New_York",
     "Australia/Lord_Howe",
     "America/Sao_Paulo",
+    "Europe/Dublin",
+    "Pacific/Apia",
+    "right/Europe/Paris",
     "UTC",
   ]) {
     it(`gives glibc's answers call for call in ${zone}`, () => {
