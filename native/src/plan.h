@@ -30,7 +30,9 @@
  *   match once it and group tail-group end at the subject's end (before a last "\n");
  *   tail-ascii is its ASCII variant.
  * - regex names: the capture name of each group by index, starting at group 1 (fail2ban's group
- *   names: ip4, ip6, dns, fid, user, mlfid, content, nofail, ...).
+ *   names: ip4, ip6, dns, fid, user, mlfid, content, nofail, ...). The index is PCRE2's: groups
+ *   no key is read from are usually left out of the pattern, and the alternatives of a
+ *   branch-reset group `(?|…)` share their numbers, and so their names.
  * - template: in the detector's initial order. flags: LINE_BEGIN 8, LINE_END 4, WORD_BEGIN 2,
  *   WORD_END 1. keys: for kind=pattern, the strptime directive group names in pattern order
  *   (fail2ban's groupdict order); group: for epoch kinds, the capture holding the number. The

@@ -38,9 +38,10 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
     ...filter.ignoreRegexes.map((r) => ["ignore", r] as [string, PortableFilterRegex]),
   ];
   for (const [role, regex] of regexes) {
-    const pcre = toPcre2Pattern(regex.pattern, regex.flags);
+    const groupNames = regex.captureNames.map((n) => (n !== undefined && scannerReads(n) ? n : undefined));
+    const pcre = toPcre2Pattern(regex.pattern, regex.flags, { groupNames });
     if (!pcre.ok) return unsupported(`${role}regex ${JSON.stringify(regex.source)}: ${pcre.reason}`);
-    const names = regex.captureNames.slice(1).map((n) => (n === undefined ? "-" : encode(n)));
+    const names = pcre2Names(regex.captureNames, pcre.groupNumbers ?? []);
     lines.push(
       `regex role=${role} options=${pcre.options} start=${startField(regex.startChars)} names=${names.join(",")} pattern=${encode(pcre.pattern)}${asciiField(pcre.asciiPattern)}${absentFields(pcre.absent)}${tailFields(pcre.tail)}${headField(role, regex.head)}`,
     );
@@ -60,6 +61,44 @@ export function scanPlan(input: ScanPlanInput): ScanPlan {
   }
   lines.push("end", "");
   return { ok: true, text: lines.join("\n") };
+}
+
+/**
+ * The group names the native scanner reads (native/src/filter.c `key_names`, and alt_ names,
+ * whose values fill their target's); it ignores every other name, so toPcre2Pattern may drop
+ * the groups that have none of these.
+ */
+const SCANNER_KEYS: ReadonlySet<string> = new Set([
+  "content",
+  "fid",
+  "ip4",
+  "ip6",
+  "dns",
+  "cidr",
+  "user",
+  "mlfid",
+  "nofail",
+  "mlfgained",
+  "mlfforget",
+]);
+
+export function scannerReads(name: string): boolean {
+  return SCANNER_KEYS.has(name) || (name.length > 4 && name.startsWith("alt_"));
+}
+
+/**
+ * The plan's `names=`: by PCRE2 group number (toPcre2Pattern's groupNumbers), the name of the
+ * JS groups it stands for ("-" for none).
+ */
+function pcre2Names(captureNames: readonly (string | undefined)[], numbers: readonly number[]): string[] {
+  const names: string[] = [];
+  numbers.forEach((n, i) => {
+    if (n > 0 && names[n - 1] === undefined) {
+      const name = captureNames[i];
+      names[n - 1] = name === undefined ? "-" : encode(name);
+    }
+  });
+  return names;
 }
 
 /** The optional ` ascii=` field: the pattern for all-ASCII subjects (PCRE2 without UTF). */

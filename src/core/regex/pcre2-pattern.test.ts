@@ -168,3 +168,130 @@ describe("toPcre2Pattern", () => {
     assert.match(refused("(?i:a)"), /V8 rejects|group syntax/);
   });
 });
+
+/** toPcre2Pattern for a reader of `names` (by JS group number, from 1), asserting it is accepted. */
+function renumbered(source: string, names: readonly (string | undefined)[], flags = "u") {
+  const r = toPcre2Pattern(source, flags, { groupNames: [undefined, ...names] });
+  if (!r.ok) assert.fail(`${source} /${flags} refused: ${r.reason}`);
+  return r;
+}
+
+/** The pattern and groupNumbers (without entry 0) for a reader of `names`. */
+function numbered(source: string, names: readonly (string | undefined)[]): [string, readonly number[]] {
+  const r = renumbered(source, names);
+  return [r.pattern, r.groupNumbers?.slice(1) ?? []];
+}
+
+describe("toPcre2Pattern for a reader of group names (groupNames)", () => {
+  it("makes the groups no one reads non-capturing", () => {
+    assert.deepEqual(numbered("(a)(b)(c)", ["x", undefined, "y"]), ["(a)(?:b)(c)", [1, 0, 2]]);
+    assert.deepEqual(numbered("((a)b)", [undefined, "x"]), ["(?:(a)b)", [0, 1]]);
+    // every group read: the pattern as without names
+    assert.deepEqual(numbered("(a)|(b)", ["x", "y"]), ["(a)|(b)", [1, 2]]);
+    // a repeated body whose only group is not read needs no last-iteration split
+    assert.deepEqual(numbered("(?:(a)|b)*c", [undefined]), ["(?:(?:a)|b)*c", [0]]);
+    assert.equal(pcre("(?:(a)|b)*c"), "(?:(?:(?:a)|b)*(?:(a)|b))?c");
+  });
+
+  it("makes alternatives holding the same names a branch-reset group", () => {
+    assert.deepEqual(numbered("(?:(a)(b)|(c)(d))e", ["u", "i", "u", "i"]), [
+      "(?|(a)(b)|(c)(d))e",
+      [1, 2, 1, 2],
+    ]);
+    // at the top, in a capture, in a lookahead, after dropping unread groups
+    assert.deepEqual(numbered("(a)|(b)", ["u", "u"]), ["(?|(a)|(b))", [1, 1]]);
+    assert.deepEqual(numbered("x((a)|(b))", ["w", "u", "u"]), ["x((?|(a)|(b)))", [1, 2, 2]]);
+    assert.deepEqual(numbered("(?=(a)|(b))x", ["u", "u"]), ["(?=(?|(a)|(b)))x", [1, 1]]);
+    assert.deepEqual(numbered("(?:(a)(x)|(b))", ["u", undefined, "u"]), ["(?|(a)(?:x)|(b))", [1, 0, 1]]);
+    // one alternative's names a prefix of another's; alternatives without groups
+    assert.deepEqual(numbered("(?:(a)|(b)(c)|d)", ["u", "u", "i"]), ["(?|(a)|(b)(c)|d)", [1, 1, 2]]);
+  });
+
+  it("keeps alternatives apart when their names differ", () => {
+    assert.deepEqual(numbered("(?:(a)|(b))", ["u", "i"]), ["(?:(a)|(b))", [1, 2]]);
+    assert.deepEqual(numbered("(?:(a)(b)|(c)(d))", ["u", "i", "i", "u"]), [
+      "(?:(a)(b)|(c)(d))",
+      [1, 2, 3, 4],
+    ]);
+    assert.deepEqual(numbered("(?:(a)(b)|(c)(d))", ["u", "i", "u", "j"]), [
+      "(?:(a)(b)|(c)(d))",
+      [1, 2, 3, 4],
+    ]);
+    // only one alternative with groups: nothing to share
+    assert.deepEqual(numbered("(?:(a)|b)", ["u"]), ["(?:(a)|b)", [1]]);
+  });
+
+  it("resets nested alternations inside out", () => {
+    // sshd's `Failed …`: (invalid user )? distributed over the rest, each copy with its names
+    assert.deepEqual(
+      numbered("^(?:(i)(?:(a)(b)|(c)(d))|(e)(f))$", [undefined, "u", "h", "u", "h", "u", "h"]),
+      ["^(?|(?:i)(?|(a)(b)|(c)(d))|(e)(f))\\z", [0, 1, 2, 1, 2, 1, 2]],
+    );
+    // an inner alternation that is not reset counts its groups one after another
+    assert.deepEqual(numbered("(?:(a)(?:(p)|(q))|(b)(r)(s))", ["u", "p", "q", "u", "p", "q"]), [
+      "(?|(a)(?:(p)|(q))|(b)(r)(s))",
+      [1, 2, 3, 1, 2, 3],
+    ]);
+  });
+
+  it("numbers the groups after a branch-reset group from the highest number in it", () => {
+    assert.deepEqual(numbered("(?:(a)|(b))(c)", ["u", "u", "i"]), ["(?|(a)|(b))(c)", [1, 1, 2]]);
+    assert.deepEqual(numbered("(?:(a)(x)|(b))(c)", ["u", "v", "u", "i"]), [
+      "(?|(a)(x)|(b))(c)",
+      [1, 2, 1, 3],
+    ]);
+    assert.deepEqual(numbered("(?:(b)|(a)(x))(c)", ["u", "u", "v", "i"]), [
+      "(?|(b)|(a)(x))(c)",
+      [1, 1, 2, 3],
+    ]);
+    assert.deepEqual(
+      numbered("(?:(a)(?:(p)|(q))|(b)(r)(s))(z)", ["u", "p", "q", "u", "p", "q", "t"])[1],
+      [1, 2, 3, 1, 2, 3, 4],
+    );
+  });
+
+  it("renumbers every variant alike, and the tail group", () => {
+    const tail = renumbered("^(x)?(?:(a)|(b)) ([^\\n]+)(?=\\n?$)", [undefined, "u", "u", "content"]);
+    assert.equal(tail.pattern, "^(?:x)?(?|(a)|(b)) ([^\\u{a}]+)(?=\\u{a}?\\z)");
+    assert.deepEqual(tail.groupNumbers, [0, 0, 1, 1, 2]);
+    assert.deepEqual(tail.tail, {
+      group: 2,
+      pattern: "^(?:x)?(?|(a)|(b)) (?=[^\\u{a}])()",
+      asciiPattern: "^(?:x)?(?|(a)|(b)) (?=[^\\u{a}])()",
+    });
+    // the tail group captures even when no one reads it (the scanner sets its end)
+    assert.deepEqual(renumbered("^(x) ([^\\n]+)(?=\\n?$)", [undefined, undefined]).tail?.group, 1);
+    const absent = renumbered("^(?:(a+) (\\d): |(a+) (\\d)$)", ["u", "n", "u", "n"]);
+    assert.equal(absent.pattern, "^(?|(a+) ([0-9])\\: |(a+) ([0-9])\\z)");
+    assert.equal(absent.absent?.pattern, "^(?|(?!)(a+) ([0-9])\\: |(a+) ([0-9])\\z)");
+    assert.equal(absent.absent?.asciiPattern, absent.absent?.pattern);
+    assert.equal(absent.asciiPattern, absent.pattern);
+  });
+
+  it("keeps a group a backreference refers to, and never resets around it", () => {
+    // unread but referred to: it captures, under its new number
+    assert.deepEqual(numbered("(x)(a)\\2", [undefined, undefined]), ["(?:x)(a)(?(1)\\g{1})", [0, 1]]);
+    // a reference into the alternation would see another alternative's capture
+    assert.deepEqual(numbered("(?:(a)|(b))\\2", ["u", "u"]), ["(?:(a)|(b))(?(2)\\g{2})", [1, 2]]);
+    // a reference elsewhere does not stop it
+    assert.deepEqual(numbered("(a)(?:(b)|(c))\\1", [undefined, "u", "u"]), [
+      "(a)(?|(b)|(c))(?(1)\\g{1})",
+      [1, 2, 2],
+    ]);
+  });
+
+  it("resets no alternation inside a lookbehind, and only the last iteration of a repetition", () => {
+    assert.deepEqual(numbered("(?<=(?:(a)|(b)))c", ["u", "u"]), ["(?<=(?:(a)|(b)))c", [1, 2]]);
+    assert.deepEqual(numbered("(?:(a)|(b))*c", ["u", "u"]), ["(?:(?:(?:a)|(?:b))*(?|(a)|(b)))?c", [1, 1]]);
+  });
+
+  it("leaves patterns without names as they are", () => {
+    const r = toPcre2Pattern("(?:(a)|(b))\\1", "u");
+    assert.ok(r.ok && r.groupNumbers === undefined);
+    assert.equal(r.pattern, "(?:(a)|(b))(?(1)\\g{1})");
+    assert.match(
+      (toPcre2Pattern("(a)(b)", "u", { groupNames: [undefined, "x"] }) as { reason: string }).reason,
+      /1 group names for 2 groups/,
+    );
+  });
+});

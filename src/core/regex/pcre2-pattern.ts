@@ -8,7 +8,10 @@
  * the same — or the pattern is refused with a reason (the scanner then keeps the JS engine, which
  * is always safe). The pattern is parsed completely; every construct is either rewritten to a form
  * whose PCRE2 meaning equals its JS meaning or refused. Capture groups keep their numbers: the
- * rewrites only add non-capturing constructs.
+ * rewrites only add non-capturing constructs — unless the caller reads groups by name only
+ * (`groupNames`, the native scanner's filter regexes): then the groups it never reads stop
+ * capturing and alternatives holding copies of the same names share their numbers in a
+ * branch-reset group, since PCRE2 pays for every capture group at every call (see `Numbering`).
  *
  * The JS ↔ PCRE2 differences handled (pcre2-differential.test.ts checks them against both engines):
  * - `[]` (never matches) → `[^\s\S]`; `[^]` and `.` under `s` → `[\s\S]`; `.` → `[^\n\r\u2028\u2029]`.
@@ -85,6 +88,13 @@ export type Pcre2Pattern =
        * `contentTail`). PCRE2 spends about 9 instructions a character on that last group.
        */
       readonly tail?: { readonly group: number; readonly pattern: string; readonly asciiPattern?: string };
+      /**
+       * With `groupNames` only: by JS group index, its PCRE2 group number, 0 for a group that
+       * does not capture (entry 0: 0). Groups sharing a number have the same name; every number
+       * from 1 to the highest is used. All the patterns here (ASCII, prefilter, tail) number
+       * their groups so, and `tail.group` is a PCRE2 number.
+       */
+      readonly groupNumbers?: readonly number[];
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -700,6 +710,124 @@ function asciiClass(members: readonly boolean[], ignoreCase: boolean): string {
   return no.length < yes.length ? `[^${rangesText(no)}]` : `[${rangesText(yes)}]`;
 }
 
+type Alt = Extract<Node, { kind: "alt" }>;
+
+/**
+ * How the emitted pattern numbers its capture groups (see `Pcre2PatternOptions.groupNames`).
+ * Without names every group keeps its JS number. With them, a group no one reads by name (and
+ * nothing refers to) does not capture, and an alternation whose alternatives hold the same
+ * sequence of names becomes a branch-reset group `(?|…)`: PCRE2 numbers every alternative's
+ * groups from the same start and goes on after the group from the highest number any of them
+ * used (pcre2pattern(3), "Duplicate group numbers"), so a name copied into each alternative
+ * costs one group instead of one per copy.
+ *
+ * That keeps what a reader of names sees: only one alternative of an alternation takes part in
+ * a match (PCRE2 undoes the captures of one it backtracks out of), so the groups that take part
+ * are the same and in the same order, and "the last copy of a name that took part" is the same
+ * copy. A repetition does not change it: where a repeated body holds groups an iteration may
+ * skip, the emitter keeps only the last iteration's captures (`repeat`), or refuses. Not reset:
+ * an alternation holding a group something refers to (a backreference would see another
+ * alternative's capture where JS sees an unset group; the content tail names its group by
+ * number), and an alternation inside a lookbehind (rare, and PCRE2 10.42 lets a lookbehind's
+ * top-level alternatives differ in length, not those of a `(?|…)` around them).
+ *
+ * The decisions depend only on the groups of a subtree and where it sits, so copies the
+ * emitter or the variants make of a subtree (nonEmpty, the prefilter's pruning) are numbered
+ * alike.
+ */
+class Numbering {
+  /** By JS group index: the PCRE2 number, 0 when the group does not capture. */
+  readonly numbers: number[];
+  private readonly slotMemo = [
+    new WeakMap<Node, readonly string[]>(),
+    new WeakMap<Node, readonly string[]>(),
+  ];
+  private readonly resetMemo = new WeakSet<Node>();
+
+  constructor(
+    root: Node,
+    groupCount: number,
+    /** By JS group index: the name it is read by (undefined: not read), or undefined (keep all). */
+    private readonly names: readonly (string | undefined)[] | undefined,
+    /** Groups something refers to by number: they capture and their alternations are not reset. */
+    private readonly pinned: ReadonlySet<number>,
+  ) {
+    this.numbers = Array.from({ length: groupCount + 1 }, () => 0);
+    this.assign(root, 1, false);
+  }
+
+  /** Whether JS group `index` is a capture group in the emitted pattern. */
+  captures(index: number): boolean {
+    return this.names === undefined || this.names[index] !== undefined || this.pinned.has(index);
+  }
+
+  /** Whether the alternation is emitted as a branch-reset group. */
+  resets(alt: Alt, inLookbehind: boolean): boolean {
+    if (this.names === undefined || inLookbehind) return false;
+    this.slots(alt, inLookbehind);
+    return this.resetMemo.has(alt);
+  }
+
+  /**
+   * What each PCRE2 number the node uses (relative to its first) stands for: a group's name
+   * (with its PCRE2 name, which must agree too), or `#index` for a pinned group without one.
+   */
+  private slots(node: Node, inLookbehind: boolean): readonly string[] {
+    const memo = this.slotMemo[inLookbehind ? 1 : 0]!;
+    let found = memo.get(node);
+    if (found !== undefined) return found;
+    switch (node.kind) {
+      case "group": {
+        const body = this.slots(node.body, inLookbehind);
+        if (node.index === undefined || !this.captures(node.index)) found = body;
+        else {
+          const read = this.names?.[node.index] ?? `#${node.index}`;
+          found = [`${read}\u0000${node.name ?? ""}`, ...body];
+        }
+        break;
+      }
+      case "look":
+        found = this.slots(node.body, inLookbehind || node.behind);
+        break;
+      case "alt": {
+        const lists = node.branches.map((b) => this.slots(b, inLookbehind));
+        const longest = lists.reduce((a, b) => (b.length > a.length ? b : a));
+        const reset =
+          this.names !== undefined &&
+          !inLookbehind &&
+          lists.filter((l) => l.length > 0).length >= 2 &&
+          lists.every((l) => l.every((slot, i) => slot === longest[i])) &&
+          !groupsIn(node).some((g) => this.pinned.has(g));
+        if (reset) this.resetMemo.add(node);
+        found = reset ? longest : lists.flat();
+        break;
+      }
+      default:
+        found = children(node).flatMap((c) => this.slots(c, inLookbehind));
+    }
+    memo.set(node, found);
+    return found;
+  }
+
+  /** Numbers the groups of `node` from `next` as PCRE2 does; returns the next free number. */
+  private assign(node: Node, next: number, inLookbehind: boolean): number {
+    switch (node.kind) {
+      case "group":
+        if (node.index !== undefined && this.captures(node.index)) this.numbers[node.index] = next++;
+        return this.assign(node.body, next, inLookbehind);
+      case "look":
+        return this.assign(node.body, next, inLookbehind || node.behind);
+      case "alt":
+        if (this.resets(node, inLookbehind)) {
+          return Math.max(...node.branches.map((b) => this.assign(b, next, inLookbehind)));
+        }
+        return node.branches.reduce((n, b) => this.assign(b, n, inLookbehind), next);
+      default:
+        return children(node).reduce((n, c) => this.assign(c, n, inLookbehind), next);
+    }
+  }
+}
+
 class Emitter {
   private readonly groups = new Map<number, Extract<Node, { kind: "group" }>>();
   /** > 0 while emitting a copy whose groups must not capture. */
@@ -710,6 +838,8 @@ class Emitter {
     private readonly multiline: boolean,
     private readonly dotAll: boolean,
     root: Node,
+    /** Which groups capture, under which numbers, and which alternations are branch-reset groups. */
+    private readonly numbering: Numbering,
     /** Emit the ASCII variant (see asciiClass): every one-character atom as its ASCII members. */
     private readonly ascii = false,
   ) {
@@ -722,12 +852,12 @@ class Emitter {
 
   emit(node: Node, inLookbehind: boolean): string {
     switch (node.kind) {
-      case "alt":
-        return node.branches.map((b) => this.emit(b, inLookbehind)).join("|");
+      case "alt": {
+        const branches = node.branches.map((b) => this.emit(b, inLookbehind)).join("|");
+        return this.resets(node, inLookbehind) ? `(?|${branches})` : branches;
+      }
       case "seq":
-        return node.items
-          .map((i) => (i.kind === "alt" ? `(?:${this.emit(i, inLookbehind)})` : this.emit(i, inLookbehind)))
-          .join("");
+        return node.items.map((i) => this.grouped(i, inLookbehind)).join("");
       case "char":
         if (this.ascii) return this.asciiAtom(jsAtom(node, this.dotAll));
         if (this.ignoreCase) this.checkDrift(node, (cp) => cp === node.cp);
@@ -740,12 +870,11 @@ class Emitter {
       case "assert":
         return this.assertion(node.what);
       case "group": {
-        const open =
-          node.index === undefined || this.plain > 0
-            ? "(?:"
-            : node.name === undefined
-              ? "("
-              : `(?<${node.name}>`;
+        if (node.index === undefined || this.plain > 0 || !this.numbering.captures(node.index)) {
+          const body = this.emit(node.body, inLookbehind);
+          return this.resets(node.body, inLookbehind) ? body : `(?:${body})`;
+        }
+        const open = node.name === undefined ? "(" : `(?<${node.name}>`;
         return `${open}${this.emit(node.body, inLookbehind)})`;
       }
       case "look": {
@@ -763,6 +892,17 @@ class Emitter {
       case "repeat":
         return this.repeat(node, inLookbehind);
     }
+  }
+
+  /** Whether `node` is an alternation emitted as a branch-reset group (already bracketed). */
+  private resets(node: Node, inLookbehind: boolean): boolean {
+    return node.kind === "alt" && this.plain === 0 && this.numbering.resets(node, inLookbehind);
+  }
+
+  /** `node` as one bracketed item: `(?:…)` around an alternation, unless it is a `(?|…)`. */
+  private grouped(node: Node, inLookbehind: boolean): string {
+    const text = this.emit(node, inLookbehind);
+    return node.kind === "alt" && !this.resets(node, inLookbehind) ? `(?:${text})` : text;
   }
 
   private assertion(what: "^" | "$" | "b" | "B"): string {
@@ -814,7 +954,8 @@ class Emitter {
       });
     }
     // JS: a backreference to a group that has not matched matches empty; PCRE2 would fail.
-    return `(?(${node.index})\\g{${node.index}})`;
+    const n = this.numbering.numbers[node.index]!;
+    return `(?(${n})\\g{${n}})`;
   }
 
   private repeat(node: Extract<Node, { kind: "repeat" }>, inLookbehind: boolean): string {
@@ -835,11 +976,13 @@ class Emitter {
     if (min > MAX_REPEAT || (max !== Number.POSITIVE_INFINITY && max > MAX_REPEAT)) {
       throw new Refusal("a repetition count above 65535");
     }
-    if (max > 1 && groupsIn(body).length > 0) {
+    // Only the groups that capture here matter (see Numbering): the others have no value to keep.
+    const captured = groupsIn(body).filter((g) => this.numbering.captures(g));
+    if (max > 1 && captured.length > 0) {
       const hasBackref = some(body, (n) => n.kind === "backref");
       if (inLookbehind) throw new Refusal("a repeated group inside a lookbehind (JS iterates it backwards)");
       // JS clears the body's captures at each iteration; PCRE2 keeps the previous iteration's.
-      const unsure = groupsIn(body).filter((g) => !alwaysSets(body, g) && !neverSets(body, g));
+      const unsure = captured.filter((g) => !alwaysSets(body, g) && !neverSets(body, g));
       if (unsure.length > 0) {
         if (min <= 1 && !hasBackref && uniqueEnd(body, this.ignoreCase, this.dotAll)) {
           // Every iteration ends at one place, so the chain of iterations is unique: X{min,max}
@@ -1062,6 +1205,13 @@ export interface Pcre2PatternOptions {
    * surrogate pair (see above) — for tests that set those aside.
    */
   readonly allowEmptyMatch?: boolean;
+  /**
+   * For a reader that takes a match apart by group name, fail2ban's way (every name is there,
+   * valued by its last copy that took part): by JS group index (entry 0 unused), the name the
+   * reader knows the group by, undefined for a group it never reads. Given, the groups are
+   * renumbered (see `Numbering`) and the result's `groupNumbers` tells how.
+   */
+  readonly groupNames?: readonly (string | undefined)[];
 }
 
 /**
@@ -1088,13 +1238,29 @@ export function toPcre2Pattern(
     if (parser.groupCount > MAX_REPEAT) throw new Refusal("too many groups");
     const ignoreCase = jsFlags.includes("i");
     const [multiline, dotAll] = [jsFlags.includes("m"), jsFlags.includes("s")];
+    const names = options.groupNames;
+    if (names !== undefined && names.length !== parser.groupCount + 1) {
+      throw new Refusal(`${names.length - 1} group names for ${parser.groupCount} groups`);
+    }
+    const absent = absentLiteral(root, ignoreCase);
+    const tail = absent !== undefined || multiline ? undefined : contentTail(root);
+    const pinned = new Set(parser.backrefs.map((b) => b.index));
+    if (tail !== undefined) pinned.add(tail.group);
+    const numbering = new Numbering(root, parser.groupCount, names, pinned);
     const emitBoth = (tree: Node): { pattern: string; asciiPattern?: string } => {
-      const utf = new Emitter(ignoreCase, multiline, dotAll, tree).emit(tree, false);
+      let treeNumbering = numbering;
+      if (tree !== root) {
+        // A variant must number its groups as the pattern does (the scanner checks it too).
+        treeNumbering = new Numbering(tree, parser.groupCount, names, pinned);
+        if (treeNumbering.numbers.some((n, i) => n !== numbering.numbers[i])) {
+          throw new Refusal("a variant numbers its groups differently");
+        }
+      }
+      const emit = (ascii: boolean): string =>
+        new Emitter(ignoreCase, multiline, dotAll, tree, treeNumbering, ascii).emit(tree, false);
+      const utf = emit(false);
       try {
-        return {
-          pattern: utf,
-          asciiPattern: new Emitter(ignoreCase, multiline, dotAll, tree, true).emit(tree, false),
-        };
+        return { pattern: utf, asciiPattern: emit(true) };
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         return { pattern: utf };
@@ -1111,20 +1277,17 @@ export function toPcre2Pattern(
       pattern,
       options: ignoreCase ? "i" : "",
       ...(asciiPattern === undefined ? {} : { asciiPattern }),
+      ...(names === undefined ? {} : { groupNumbers: numbering.numbers }),
     };
-    const absent = absentLiteral(root, ignoreCase);
-    if (absent === undefined) {
-      const tail = multiline ? undefined : contentTail(root);
-      if (tail === undefined) return result;
-      try {
-        return { ...result, tail: { group: tail.group, ...emitBoth(tail.variant) } };
-      } catch (err) {
-        if (err instanceof Refusal) return result;
-        throw err;
-      }
-    }
     try {
-      return { ...result, absent: { literal: absent.literal, ...emitBoth(absent.pruned) } };
+      if (tail !== undefined) {
+        const group = numbering.numbers[tail.group]!;
+        return { ...result, tail: { group, ...emitBoth(tail.variant) } };
+      }
+      if (absent !== undefined) {
+        return { ...result, absent: { literal: absent.literal, ...emitBoth(absent.pruned) } };
+      }
+      return result;
     } catch (err) {
       if (err instanceof Refusal) return result;
       throw err;
