@@ -112,6 +112,16 @@ describe("rampart-scan --threads 2 gives the answers of one thread", {
     assert.equal(compare(RELEASE, sshd, cut, []), "verified");
   });
 
+  it("thread 2's held output grown past its first 2 MiB block (mremap), and in a smaller limit spilled", async () => {
+    // 120,000 lines: thread 2 holds about 2.3 MB of JSON, so its first block grows once.
+    const log = join(dir, "bench-big.log");
+    await generateAuthLog(log, 120_000);
+    for (const binary of binaries) {
+      assert.equal(compare(binary, sshd, log, [], [true]), "verified");
+      assert.equal(compare(binary, sshd, log, ["--split-hold-bytes", "3000000"], [true]), "verified");
+    }
+  });
+
   it("every fail2ban corpus log with its filter (the native ones), at several windows", () => {
     let cases = 0;
     const outcomes = { verified: 0, rerun: 0 };
