@@ -182,6 +182,28 @@ function numbered(source: string, names: readonly (string | undefined)[]): [stri
   return [r.pattern, r.groupNumbers?.slice(1) ?? []];
 }
 
+describe("toPcre2Pattern's tail variant", () => {
+  it("gates a content that starts with a head by a lookahead over the head and one character", () => {
+    const r = toPcre2Pattern("^(\\w+ )((?:Failed|User)[^\\n]+)(?=\\n?$)", "u");
+    assert.ok(r.ok && r.tail, "no tail variant");
+    assert.equal(r.tail.group, 2);
+    assert.ok(r.tail.pattern.endsWith("(?=(?:Failed|User)[^\\u{a}])()"), r.tail.pattern);
+  });
+
+  it("is preferred to a prefilter literal, which it would otherwise lose to", () => {
+    // "uthentication" is a prefilter literal here (the first alternative needs it).
+    const r = toPcre2Pattern("^(\\w+ )((?:[Aa]uthentication|User)[^\\n]+)(?=\\n?$)", "u");
+    assert.ok(r.ok && r.tail && r.absent === undefined);
+    const noTail = toPcre2Pattern("^(\\w+ )((?:[Aa]uthentication|User) x)", "u");
+    assert.ok(noTail.ok && noTail.absent?.literal === "uthentication");
+  });
+
+  it("is left out when the head has groups (no captures inside the lookahead)", () => {
+    const r = toPcre2Pattern("^(\\w+ )((?:(a)|b)[^\\n]+)(?=\\n?$)", "u");
+    assert.ok(r.ok && r.tail === undefined);
+  });
+});
+
 describe("toPcre2Pattern for a reader of group names (groupNames)", () => {
   it("makes the groups no one reads non-capturing", () => {
     assert.deepEqual(numbered("(a)(b)(c)", ["x", undefined, "y"]), ["(a)(?:b)(c)", [1, 0, 2]]);

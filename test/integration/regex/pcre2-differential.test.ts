@@ -832,6 +832,28 @@ describe("translated JS RegExp ↔ PCRE2 (differential)", () => {
         flags: "iu",
         subjects: ["xxx", "xxx\n", "\n", "\n\n", "ax\nb", "XxY"],
       },
+      // A content gated by a head (Rampart's own prefregexes: `(?:Failed|User|…).+`), with ways
+      // through it that leave nothing for the class. (A head with groups gets no tail variant:
+      // the emitter refuses captures inside the lookahead it would need.)
+      {
+        source: "^(?<pre>\\w+: )(?<content>(?:Failed|F|User)[^\\n]+)(?=\\n?$)",
+        flags: "u",
+        subjects: [
+          "sshd: Failed x",
+          "sshd: F",
+          "sshd: Fa\n",
+          "sshd: F\n",
+          "sshd: User",
+          "sshd: Users",
+          "sshd: Other x",
+          "s: Fx\ny",
+        ],
+      },
+      {
+        source: "^(\\w+ )((?:a|ab|abc?)[^\\n]+)(?=\\n?$)",
+        flags: "u",
+        subjects: ["x a", "x ab", "x abc", "x a\n", "x ab\n", "x abb", "x b", "x a\nb"],
+      },
     ];
     const cases = TAIL.map((t) => {
       const pcre = toPcre2Pattern(t.source, t.flags);
