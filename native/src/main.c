@@ -97,8 +97,9 @@
 #define SPLIT_MIN_BYTES (2ull << 20)
 #define SPLIT_WINDOW_BYTES (256ull << 10)
 #define SPLIT_HOLD_BYTES (8ull << 20)
-/* The held output's first block (big_alloc), doubled as needed (mremap moves no bytes). */
-#define HELD_FIRST_BYTES ((size_t)1 << 20)
+/* The held output's first block (big_alloc): one 2 MiB page; doubled as needed (mremap moves no
+   bytes). */
+#define HELD_FIRST_BYTES ((size_t)2 << 20)
 #define SPLIT_FIRST_SHARE 0.515
 
 static const char usage_text[] =

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_ZONE_FILE (1u << 20)
@@ -63,12 +64,15 @@ static char *zone_path(void) {
 static unsigned char *read_file(const char *path, size_t *len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
-  unsigned char *buf = malloc(MAX_ZONE_FILE);
+  struct stat st;
+  unsigned char *buf = NULL;
+  /* Larger than any zone file, or not a file: not one. */
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < MAX_ZONE_FILE)
+    buf = malloc((size_t)st.st_size);
   size_t n = 0;
-  while (buf && n < MAX_ZONE_FILE) {
-    ssize_t k = read(fd, buf + n, MAX_ZONE_FILE - n);
-    if (k == 0) break;
-    if (k < 0) {
+  while (buf && n < (size_t)st.st_size) {
+    ssize_t k = read(fd, buf + n, (size_t)st.st_size - n);
+    if (k <= 0) { /* an error, or the file shrank: read it as it was not */
       free(buf);
       buf = NULL;
     } else {
@@ -76,10 +80,6 @@ static unsigned char *read_file(const char *path, size_t *len) {
     }
   }
   close(fd);
-  if (buf && n == MAX_ZONE_FILE) { /* larger than any zone file: not one */
-    free(buf);
-    buf = NULL;
-  }
   *len = n;
   return buf;
 }

@@ -11,14 +11,8 @@
  * Usage: TZ=Europe/Paris mktime-probe FROM_YEAR TO_YEAR
  */
 #include "../src/date.c"
+#include "probe-random.h"
 
-static unsigned long long rng = 88172645463325252ULL;
-static unsigned long long next_random(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
 
 static long checked;
 

@@ -17,6 +17,8 @@
 
 #include "zone.h"
 
+#include "probe-random.h"
+
 static int64_t days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -55,13 +57,6 @@ static int check(int64_t t) {
   return 0;
 }
 
-static unsigned long long rng = 88172645463325252ULL;
-static unsigned long long next_random(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
 
 int main(int argc, char **argv) {
   if (argc != 3) return 2;
